@@ -1,0 +1,148 @@
+"""The Edge dialect: core ATen operators, functional, with view ops replaced
+by their copying variants, verified.
+
+``to_edge(exported_program)`` decomposes a ``torch.export`` program to the core
+ATen operator set (ops tagged ``torch.Tag.core``) and verifies it. A graph that
+passes is what every partitioner and the program builder may assume.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+
+import torch
+from torch.export import ExportedProgram
+
+from .errors import ExportError
+
+# View ops have no out-variant; the Edge dialect uses their copying twins,
+# which do (e.g. aten::view_copy.out).
+VIEW_TO_COPY = {
+    torch.ops.aten.view.default: torch.ops.aten.view_copy.default,
+    torch.ops.aten.permute.default: torch.ops.aten.permute_copy.default,
+    torch.ops.aten.expand.default: torch.ops.aten.expand_copy.default,
+    torch.ops.aten.slice.Tensor: torch.ops.aten.slice_copy.Tensor,
+    torch.ops.aten.split_with_sizes.default: torch.ops.aten.split_with_sizes_copy.default,
+    torch.ops.aten.alias.default: torch.ops.aten.alias_copy.default,
+    torch.ops.aten.unsqueeze.default: torch.ops.aten.unsqueeze_copy.default,
+    torch.ops.aten.squeeze.dims: torch.ops.aten.squeeze_copy.dims,
+    torch.ops.aten.select.int: torch.ops.aten.select_copy.int,
+    torch.ops.aten.diagonal.default: torch.ops.aten.diagonal_copy.default,
+    torch.ops.aten.as_strided.default: torch.ops.aten.as_strided_copy.default,
+}
+
+# Non-core ops the Edge dialect allows besides core ATen: the view copies above,
+# symbolic-shape arithmetic, and PT2E's quantize/dequantize ops.
+_SYM_OPS = {torch.ops.aten.sym_size.int, operator.add, operator.sub, operator.mul, operator.floordiv,
+            operator.getitem}
+
+
+def _quantized_ops() -> set:
+    try:
+        qd = torch.ops.quantized_decomposed
+        return {qd.quantize_per_tensor.default, qd.dequantize_per_tensor.default,
+                qd.quantize_per_channel.default, qd.dequantize_per_channel.default}
+    except AttributeError:  # pragma: no cover - older torch without the namespace
+        return set()
+
+
+def core_aten_ops() -> set:
+    """The 189 core ATen overloads of this torch (ops tagged torch.Tag.core)."""
+    found = set()
+    for name in dir(torch.ops.aten):
+        packet = getattr(torch.ops.aten, name, None)
+        if not isinstance(packet, torch._ops.OpOverloadPacket):
+            continue
+        for overload in packet.overloads():
+            op = getattr(packet, overload)
+            if torch.Tag.core in op.tags:
+                found.add(op)
+    return found
+
+
+_CORE = None
+
+
+def allowed_ops() -> set:
+    global _CORE
+    if _CORE is None:
+        _CORE = core_aten_ops() | set(VIEW_TO_COPY.values()) | _SYM_OPS | _quantized_ops()
+    return _CORE
+
+
+SUPPORTED_DTYPES = {torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int8, torch.int16,
+                    torch.int32, torch.int64, torch.uint8, torch.bool}
+
+
+@dataclass
+class EdgeProgram:
+    """A verified Edge-dialect program: one ExportedProgram per method."""
+
+    methods: dict[str, ExportedProgram]
+    # Delegated subgraphs recorded by lowering, per method (see wick.lowering).
+    delegates: dict[str, list] = field(default_factory=dict)
+
+    @property
+    def exported_program(self) -> ExportedProgram:
+        return self.methods["forward"] if "forward" in self.methods else next(iter(self.methods.values()))
+
+    def graph_module(self, method: str = "forward") -> torch.fx.GraphModule:
+        return self.methods[method].graph_module
+
+
+def _source_line(node: torch.fx.Node) -> str:
+    trace = node.meta.get("stack_trace") or ""
+    lines = [ln.strip() for ln in trace.strip().splitlines() if ln.strip()]
+    # The last "File ..., line N" pair names the user's code closest to the op.
+    for i in range(len(lines) - 1, -1, -1):
+        if lines[i].startswith("File "):
+            code = lines[i + 1] if i + 1 < len(lines) and not lines[i + 1].startswith("File ") else ""
+            return f"{lines[i]}{': ' + code if code else ''}"
+    return "(no source location recorded)"
+
+
+def verify_edge(ep: ExportedProgram) -> None:
+    """Checks every op is in the Edge dialect and every dtype supported."""
+    allowed = allowed_ops()
+    for node in ep.graph.nodes:
+        if node.op != "call_function":
+            continue
+        if node.target not in allowed:
+            raise ExportError(
+                f"operator {node.target} is not in Wick's Edge dialect (core ATen plus view copies and "
+                f"quantize/dequantize); it comes from {_source_line(node)}. Rewrite that line with core ATen ops, "
+                f"or add a decomposition for it to wick.to_edge(..., decompositions=...)."
+            )
+        vals = node.meta.get("val")
+        for v in vals if isinstance(vals, (list, tuple)) else [vals]:
+            if isinstance(v, torch.Tensor) and v.dtype not in SUPPORTED_DTYPES:
+                raise ExportError(
+                    f"operator {node.target} produces dtype {v.dtype}, which Wick does not support; it comes from "
+                    f"{_source_line(node)}. Cast to one of float32, float16, bfloat16, float64 or an integer type."
+                )
+
+
+def _replace_views(ep: ExportedProgram) -> None:
+    for node in ep.graph.nodes:
+        if node.op == "call_function" and node.target in VIEW_TO_COPY:
+            node.target = VIEW_TO_COPY[node.target]
+    ep.graph.lint()
+    ep.graph_module.recompile()
+
+
+def to_edge(programs: ExportedProgram | dict[str, ExportedProgram], decompositions: dict | None = None) -> EdgeProgram:
+    """Decomposes to core ATen and verifies. ``programs`` is one ExportedProgram
+    (method "forward") or a dict of method name to ExportedProgram."""
+    if isinstance(programs, ExportedProgram):
+        programs = {"forward": programs}
+    table = torch.export.default_decompositions()
+    if decompositions:
+        table.update(decompositions)
+    methods = {}
+    for name, ep in programs.items():
+        edge = ep.run_decompositions(table)
+        _replace_views(edge)
+        verify_edge(edge)
+        methods[name] = edge
+    return EdgeProgram(methods)

@@ -1,0 +1,552 @@
+"""Edge program -> Wick program file.
+
+For each method: fold constant work ahead of time, select each operator's
+out-variant, turn every argument into a value of the method's value table,
+plan the activation arena, and place constants in aligned segments. The
+result is serialized with the flatbuffers code generated from
+runtime/schema/program.fbs (module ``wick.fb``) at build time.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import flatbuffers
+import torch
+
+from . import memory_planner
+from .edge import EdgeProgram
+from .errors import ExportError
+from .fb import (Bool, BoolList, Double, DoubleList, Instruction, InstructionKind, Int, IntList, KernelCall,
+                 Method, Null, Operator, Program, Segment, String, Tensor, TensorList, Value, ValueKind)
+from .fb import Delegate as FbDelegate
+from .fb import DelegateCall as FbDelegateCall
+from .fb import CompileSpec as FbCompileSpec
+
+SCHEMA_VERSION = 1  # must equal kSchemaVersion in runtime/include/wick/runtime/program.h
+FILE_IDENTIFIER = b"WICK"
+SEGMENT_ALIGNMENT = 64
+CONSTANT_ALIGNMENT = 64
+
+DTYPE_CODES = {
+    torch.float32: 0, torch.float64: 1, torch.float16: 2, torch.bfloat16: 3, torch.int8: 4, torch.int16: 5,
+    torch.int32: 6, torch.int64: 7, torch.uint8: 8, torch.bool: 9,
+}
+MEMORY_FORMAT_CODES = {torch.contiguous_format: 0, torch.preserve_format: 1, torch.channels_last: 2}
+
+# Ops the runtime implements as scalar kernels on symbolic sizes.
+SYM_OP_NAMES = {
+    torch.ops.aten.sym_size.int: "wick::sym_size.int",
+    operator.add: "_operator::add",
+    operator.sub: "_operator::sub",
+    operator.mul: "_operator::mul",
+    operator.floordiv: "_operator::floordiv",
+}
+
+# Never evaluated ahead of time even when all inputs are constant.
+_NOT_FOLDABLE = {torch.ops.aten.rand.default, torch.ops.aten.randn.default, torch.ops.aten.randperm.default,
+                 torch.ops.aten.native_dropout.default, torch.ops.aten.empty.memory_format,
+                 torch.ops.aten.empty_strided.default}
+_FOLD_LIMIT_BYTES = 64 << 20
+
+
+def _align(n: int, a: int) -> int:
+    return (n + a - 1) // a * a
+
+
+_OUT_VARIANTS: dict = {}
+
+
+def out_variant(op: torch._ops.OpOverload) -> tuple[str, list[str]]:
+    """The out-variant of a functional op: its name ("aten::add.out") and the
+    names of its out arguments. Matched by argument names and types."""
+    if op in _OUT_VARIANTS:
+        return _OUT_VARIANTS[op]
+    schema = op._schema
+    signature = [(a.name, str(a.type)) for a in schema.arguments]
+    packet = getattr(getattr(torch.ops, op.namespace), schema.name.split("::")[1])
+    for overload in packet.overloads():
+        cand = getattr(packet, overload)._schema
+        outs = [a for a in cand.arguments if a.kwarg_only and a.alias_info is not None and a.alias_info.is_write]
+        ins = [(a.name, str(a.type)) for a in cand.arguments if not (a.kwarg_only and a.alias_info is not None
+                                                                     and a.alias_info.is_write)]
+        if outs and ins == signature and len(outs) == len(schema.returns):
+            result = (f"{cand.name}.{cand.overload_name}", [a.name for a in outs])
+            _OUT_VARIANTS[op] = result
+            return result
+    raise ExportError(f"operator {op} has no out-variant, so Wick cannot plan its output memory; "
+                      f"decompose it into core ATen ops before export.")
+
+
+@dataclass
+class MethodReport:
+    """What `wick inspect` and the export summary show for one method."""
+
+    name: str
+    arena_bytes: int
+    intermediate_bytes: int   # sum of all planned tensors, as if none shared memory
+    constant_bytes: int
+    num_instructions: int
+    ops: Counter = field(default_factory=Counter)
+    folded_nodes: int = 0
+
+
+class ConstantStore:
+    """Constant tensor bytes, laid out in one segment with aligned offsets and
+    shared between methods (the same tensor object is stored once)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self._by_id: dict[int, int] = {}
+
+    def add(self, t: torch.Tensor) -> int:
+        key = id(t)
+        if key in self._by_id:
+            return self._by_id[key]
+        data = t.detach().contiguous().cpu()
+        raw = data.view(torch.uint8).numpy().tobytes() if data.numel() else b""
+        offset = _align(self.size, CONSTANT_ALIGNMENT)
+        if offset > self.size:
+            self.chunks.append(b"\0" * (offset - self.size))
+        self.chunks.append(raw)
+        self.size = offset + len(raw)
+        self._by_id[key] = offset
+        return offset
+
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+class _MethodBuilder:
+    def __init__(self, name: str, ep: torch.export.ExportedProgram, constants: ConstantStore,
+                 segments: list[bytes], delegates: list | None):
+        self.name = name
+        self.ep = ep
+        self.constants = constants
+        self.segments = segments
+        self.delegate_records = delegates or []
+        self.values: list[Any] = []
+        self.operators: list[str] = []
+        self.op_index: dict[str, int] = {}
+        self.instructions: list[Any] = []
+        self.fb_delegates: list[Any] = []
+        self.node_value: dict[torch.fx.Node, Any] = {}   # node -> value id (or list of ids)
+        self.const_value: dict[torch.fx.Node, Any] = {}  # node -> torch.Tensor known ahead of time
+        self.const_ids: dict[int, int] = {}              # id(tensor) -> value id
+        self.arena_tensors: dict[int, tuple[int, int]] = {}  # value id -> (nbytes, def instruction)
+        self.last_use: dict[int, int] = {}
+        self.report = MethodReport(name, 0, 0, 0, 0)
+        self.upper = {sym: int(vr.upper) for sym, vr in ep.range_constraints.items()
+                      if vr.upper is not None and str(vr.upper) not in ("oo", "int_oo")}
+
+    # ---- values -------------------------------------------------------------
+    def _add_value(self, kind_type: int, kind: Any) -> int:
+        v = Value.ValueT()
+        v.kindType = kind_type
+        v.kind = kind
+        self.values.append(v)
+        return len(self.values) - 1
+
+    def _int(self, x: int) -> int:
+        k = Int.IntT()
+        k.value = int(x)
+        return self._add_value(ValueKind.ValueKind.Int, k)
+
+    def _double(self, x: float) -> int:
+        k = Double.DoubleT()
+        k.value = float(x)
+        return self._add_value(ValueKind.ValueKind.Double, k)
+
+    def _bool(self, x: bool) -> int:
+        k = Bool.BoolT()
+        k.value = bool(x)
+        return self._add_value(ValueKind.ValueKind.Bool, k)
+
+    def _null(self) -> int:
+        return self._add_value(ValueKind.ValueKind.Null, Null.NullT())
+
+    def _size_bound(self, s: Any) -> tuple[int, bool]:
+        """(upper bound, is symbolic) of a tensor size."""
+        if isinstance(s, int):
+            return s, False
+        expr = s.node.expr
+        if expr.is_number:
+            return int(expr), False
+        bound = expr.subs(self.upper)
+        if not bound.is_number:
+            raise ExportError(f"method '{self.name}': a dynamic size {expr} has no upper bound; give every "
+                              f"torch.export.Dim a max= so Wick can plan memory for it.")
+        return int(bound), True
+
+    def _tensor_value(self, meta: torch.Tensor, constant: torch.Tensor | None = None) -> int:
+        if meta.dtype not in DTYPE_CODES:
+            raise ExportError(f"method '{self.name}': dtype {meta.dtype} is not supported by Wick")
+        t = Tensor.TensorT()
+        t.dtype = DTYPE_CODES[meta.dtype]
+        bounds = [self._size_bound(s) for s in meta.shape]
+        t.sizes = [b for b, _ in bounds]
+        t.dynamic = any(sym for _, sym in bounds)
+        channels_last = meta.dim() == 4 and not meta.is_contiguous() and \
+            meta.is_contiguous(memory_format=torch.channels_last)
+        t.dimOrder = [0, 2, 3, 1] if channels_last else list(range(meta.dim()))
+        numel = 1
+        for b in t.sizes:
+            numel *= b
+        t.nbytes = numel * meta.element_size()
+        if constant is not None:
+            t.constantSegment = 0
+            t.constantOffset = self.constants.add(constant)
+            self.report.constant_bytes += t.nbytes
+        vid = self._add_value(ValueKind.ValueKind.Tensor, t)
+        return vid
+
+    def _constant(self, tensor: torch.Tensor) -> int:
+        key = id(tensor)
+        if key not in self.const_ids:
+            self.const_ids[key] = self._tensor_value(tensor, constant=tensor)
+        return self.const_ids[key]
+
+    def _use(self, vid: int) -> int:
+        self.last_use[vid] = len(self.instructions)
+        return vid
+
+    def _node_tensor(self, node: torch.fx.Node) -> int:
+        if node in self.const_value:
+            return self._constant(self.const_value[node])
+        if node not in self.node_value:
+            raise ExportError(f"method '{self.name}': node {node.name} is used before it is defined")
+        vid = self.node_value[node]  # a tensor, or an int for symbolic sizes
+        if isinstance(vid, list):
+            raise ExportError(f"method '{self.name}': node {node.name} yields several tensors; index it first")
+        return self._use(vid)
+
+    def _arg(self, arg: Any, jit_type: Any) -> int:
+        """Emits one schema argument as a value; returns its id."""
+        type_str = str(jit_type)
+        if arg is None:
+            return self._null()
+        if isinstance(arg, torch.fx.Node):
+            return self._node_tensor(arg)
+        if isinstance(arg, (list, tuple)):
+            if "Tensor" in type_str:
+                items = [-1 if a is None else self._node_tensor(a) for a in arg]
+                k = TensorList.TensorListT()
+                k.items = items
+                return self._add_value(ValueKind.ValueKind.TensorList, k)
+            if "float" in type_str:
+                k = DoubleList.DoubleListT()
+                k.items = [float(a) for a in arg]
+                return self._add_value(ValueKind.ValueKind.DoubleList, k)
+            if "bool" in type_str:
+                k = BoolList.BoolListT()
+                k.items = [bool(a) for a in arg]
+                return self._add_value(ValueKind.ValueKind.BoolList, k)
+            k = IntList.IntListT()
+            items, refs = [], []
+            for a in arg:
+                if isinstance(a, torch.fx.Node):
+                    items.append(self._size_bound(a.meta["val"])[0])
+                    refs.append(self._use(self.node_value[a]))
+                elif isinstance(a, torch.SymInt):
+                    raise ExportError(f"method '{self.name}': unresolved symbolic size {a} in an argument list")
+                else:
+                    items.append(int(a))
+                    refs.append(-1)
+            k.items = items
+            k.refs = refs if any(r >= 0 for r in refs) else None
+            return self._add_value(ValueKind.ValueKind.IntList, k)
+        if isinstance(arg, bool):
+            return self._bool(arg)
+        if isinstance(arg, int):
+            return self._int(arg)
+        if isinstance(arg, float):
+            return self._double(arg)
+        if isinstance(arg, torch.dtype):
+            return self._int(DTYPE_CODES[arg])
+        if isinstance(arg, torch.memory_format):
+            return self._int(MEMORY_FORMAT_CODES.get(arg, 0))
+        if isinstance(arg, (torch.layout, torch.device)):
+            return self._null()
+        if isinstance(arg, str):
+            k = String.StringT()
+            k.value = arg
+            return self._add_value(ValueKind.ValueKind.String, k)
+        raise ExportError(f"method '{self.name}': cannot encode argument {arg!r} of type {type(arg).__name__}")
+
+    def _operator(self, name: str) -> int:
+        if name not in self.op_index:
+            self.op_index[name] = len(self.operators)
+            self.operators.append(name)
+        return self.op_index[name]
+
+    def _kernel_call(self, op_name: str, args: list[int]) -> None:
+        call = KernelCall.KernelCallT()
+        call.opIndex = self._operator(op_name)
+        call.args = args
+        ins = Instruction.InstructionT()
+        ins.kindType = InstructionKind.InstructionKind.KernelCall
+        ins.kind = call
+        self.instructions.append(ins)
+        self.report.ops[op_name] += 1
+
+    def _output_tensor(self, meta: torch.Tensor) -> int:
+        vid = self._tensor_value(meta)
+        self.arena_tensors[vid] = (self.values[vid].kind.nbytes, len(self.instructions))
+        self.last_use[vid] = len(self.instructions)
+        return vid
+
+    # ---- nodes --------------------------------------------------------------
+    def _try_fold(self, node: torch.fx.Node) -> bool:
+        """Evaluates a node at export time when all its inputs are constants
+        (e.g. a transposed weight), so the runtime never repeats that work."""
+        if node.target in _NOT_FOLDABLE or node.target in SYM_OP_NAMES:
+            return False
+        nodes = [a for a in node.all_input_nodes]
+        if not nodes or any(n not in self.const_value for n in nodes):
+            return False
+        val = node.meta.get("val")
+        vals = val if isinstance(val, (list, tuple)) else [val]
+        if not all(isinstance(v, torch.Tensor) for v in vals):
+            return False
+        if sum(v.numel() * v.element_size() for v in vals) > _FOLD_LIMIT_BYTES:
+            return False
+        real = torch.fx.node.map_arg((node.args, node.kwargs), lambda n: self.const_value[n])
+        with torch.no_grad():
+            result = node.target(*real[0], **real[1])
+        self.const_value[node] = result
+        self.report.folded_nodes += 1
+        return True
+
+    def _call(self, node: torch.fx.Node) -> None:
+        target = node.target
+        if target is operator.getitem:
+            src, idx = node.args
+            if src in self.const_value:
+                self.const_value[node] = self.const_value[src][idx]
+            else:
+                self.node_value[node] = self.node_value[src][idx]
+            return
+        if self._try_fold(node):
+            return
+        if target in SYM_OP_NAMES:
+            args = []
+            for a in node.args:
+                args.append(self._arg(a, "int"))
+            out = self._int(self._size_bound(node.meta["val"])[0])
+            self.node_value[node] = out
+            self._kernel_call(SYM_OP_NAMES[target], args + [out])
+            return
+        if target in (torch.ops.aten.alias_copy.default, torch.ops.aten.clone.default) and \
+                node.kwargs.get("memory_format") in (None, torch.preserve_format, torch.contiguous_format) and \
+                isinstance(node.args[0], torch.fx.Node) and node.args[0] not in self.const_value and \
+                node.args[0].op != "placeholder":
+            # A functional copy of an intermediate needs no instruction: nothing
+            # else writes that tensor, so the result may share its value.
+            self.node_value[node] = self.node_value[node.args[0]]
+            return
+        delegate = next((d for d in self.delegate_records if d.node is node), None)
+        if delegate is not None:
+            self._delegate_call(node, delegate)
+            return
+        if not isinstance(target, torch._ops.OpOverload):
+            raise ExportError(f"method '{self.name}': cannot emit {target} (node {node.name})")
+        op_name, out_names = out_variant(target)
+        schema = target._schema
+        args = []
+        for i, a in enumerate(schema.arguments):
+            if i < len(node.args) and not a.kwarg_only:
+                value = node.args[i]
+            elif a.name in node.kwargs:
+                value = node.kwargs[a.name]
+            elif a.has_default_value():
+                value = a.default_value
+            else:
+                raise ExportError(f"method '{self.name}': node {node.name} lacks argument {a.name} of {target}")
+            args.append(self._arg(value, a.type))
+        val = node.meta["val"]
+        if len(out_names) == 1 and isinstance(val, (list, tuple)):
+            # Tensor[] output (split): one list value over fresh tensors.
+            outs = [self._output_tensor(v) for v in val]
+            k = TensorList.TensorListT()
+            k.items = outs
+            args.append(self._add_value(ValueKind.ValueKind.TensorList, k))
+            self.node_value[node] = outs
+        elif len(out_names) == 1:
+            out = self._output_tensor(val)
+            args.append(out)
+            self.node_value[node] = out
+        else:
+            outs = [self._output_tensor(v) for v in val]
+            args.extend(outs)
+            self.node_value[node] = outs
+        self._kernel_call(op_name, args)
+
+    def _delegate_call(self, node: torch.fx.Node, record: Any) -> None:
+        inputs = [self._node_tensor(a) for a in record.inputs]
+        outs = [self._output_tensor(v) for v in record.output_metas]
+        self.node_value[node] = outs if record.multiple_outputs else outs[0]
+        seg = len(self.segments)
+        self.segments.append(record.blob)
+        d = FbDelegate.DelegateT()
+        d.backend = record.backend
+        d.segment = seg
+        specs = []
+        for key, value in record.compile_specs:
+            s = FbCompileSpec.CompileSpecT()
+            s.key = key
+            s.value = list(value)
+            specs.append(s)
+        d.compileSpecs = specs
+        self.fb_delegates.append(d)
+        call = FbDelegateCall.DelegateCallT()
+        call.delegateIndex = len(self.fb_delegates) - 1
+        call.args = inputs + outs
+        ins = Instruction.InstructionT()
+        ins.kindType = InstructionKind.InstructionKind.DelegateCall
+        ins.kind = call
+        self.instructions.append(ins)
+        self.report.ops[f"delegate:{record.backend}"] += 1
+
+    # ---- method -------------------------------------------------------------
+    def build(self) -> Any:
+        ep = self.ep
+        sig = ep.graph_signature
+        state = {**ep.state_dict, **ep.constants}
+        lifted = {**sig.inputs_to_parameters, **sig.inputs_to_buffers, **sig.inputs_to_lifted_tensor_constants}
+        user_inputs = set(sig.user_inputs)
+        inputs: list[int] = []
+        outputs: list[int] = []
+        for node in ep.graph.nodes:
+            if node.op == "placeholder":
+                if node.name in lifted:
+                    self.const_value[node] = state[lifted[node.name]]
+                elif node.name in user_inputs:
+                    val = node.meta["val"]
+                    if isinstance(val, torch.Tensor):
+                        vid = self._tensor_value(val)
+                    elif isinstance(val, (int, torch.SymInt)):
+                        vid = self._int(0)
+                    elif isinstance(val, float):
+                        vid = self._double(0.0)
+                    else:
+                        raise ExportError(f"method '{self.name}': input {node.name} of type {type(val).__name__} "
+                                          f"is not supported; pass tensors, ints or floats")
+                    self.node_value[node] = vid
+                    inputs.append(vid)
+                else:
+                    raise ExportError(f"method '{self.name}': input {node.name} is a mutable buffer or token, "
+                                      f"which this Wick version does not support")
+            elif node.op == "call_function":
+                self._call(node)
+            elif node.op == "output":
+                for out in node.args[0]:
+                    if isinstance(out, torch.fx.Node):
+                        outputs.append(self._node_tensor(out))
+                    elif out is None:
+                        outputs.append(self._null())
+                    else:
+                        outputs.append(self._arg(out, "Scalar"))
+        end = len(self.instructions)
+        for vid in outputs:
+            self.last_use[vid] = end  # outputs stay alive after the last instruction
+        buffers = [memory_planner.Buffer(vid, size, first, max(self.last_use.get(vid, first), first))
+                   for vid, (size, first) in self.arena_tensors.items()]
+        arena = memory_planner.plan(buffers)
+        for b in buffers:
+            self.values[b.key].kind.arenaOffset = b.offset
+        self.report.arena_bytes = arena
+        self.report.intermediate_bytes = sum(b.size for b in buffers)
+        self.report.num_instructions = len(self.instructions)
+
+        m = Method.MethodT()
+        m.name = self.name
+        m.values = self.values
+        m.inputs = inputs
+        m.outputs = outputs
+        ops = []
+        for name in self.operators:
+            o = Operator.OperatorT()
+            o.name = name
+            ops.append(o)
+        m.operators = ops
+        m.delegates = self.fb_delegates
+        m.instructions = self.instructions
+        m.arenaBytes = arena
+        return m
+
+
+@dataclass
+class ProgramFile:
+    """A serialized Wick program plus what building it found out."""
+
+    buffer: bytes
+    methods: dict[str, MethodReport]
+
+    def save(self, path: str) -> None:
+        with open(path, "wb") as f:
+            f.write(self.buffer)
+
+    def summary(self) -> str:
+        lines = []
+        for r in self.methods.values():
+            ratio = r.arena_bytes / r.intermediate_bytes if r.intermediate_bytes else 0.0
+            lines.append(f"method {r.name}: {r.num_instructions} instructions, arena {r.arena_bytes:,} bytes "
+                         f"(sum of intermediates {r.intermediate_bytes:,}, ratio {ratio:.2f}), constants "
+                         f"{r.constant_bytes:,} bytes, {r.folded_nodes} nodes folded ahead of time")
+        return "\n".join(lines)
+
+
+def _serialize(methods: list[Any], segments: list[bytes]) -> bytes:
+    offsets, cursor = [], 0
+    for seg in segments:
+        cursor = _align(cursor, SEGMENT_ALIGNMENT)
+        offsets.append((cursor, len(seg)))
+        cursor += len(seg)
+
+    def pack(base: int) -> bytes:
+        p = Program.ProgramT()
+        p.schemaVersion = SCHEMA_VERSION
+        p.methods = methods
+        segs = []
+        for off, size in offsets:
+            s = Segment.SegmentT()
+            s.offset = off
+            s.size = size
+            segs.append(s)
+        p.segments = segs
+        p.segmentBase = base
+        p.segmentAlignment = SEGMENT_ALIGNMENT
+        builder = flatbuffers.Builder(1 << 16)
+        builder.Finish(p.Pack(builder), file_identifier=FILE_IDENTIFIER)
+        return bytes(builder.Output())
+
+    # The header must know where segments start, which depends on its own
+    # length; a uint64 field's width does not depend on its value, so two
+    # passes settle it.
+    head = pack(SEGMENT_ALIGNMENT)
+    base = _align(len(head), SEGMENT_ALIGNMENT)
+    head = pack(base)
+    assert _align(len(head), SEGMENT_ALIGNMENT) == base, "program header changed size between passes"
+    out = bytearray(head)
+    out.extend(b"\0" * (base - len(head)))
+    for (off, _), seg in zip(offsets, segments):
+        out.extend(b"\0" * (base + off - len(out)))
+        out.extend(seg)
+    return bytes(out)
+
+
+def to_program(edge: EdgeProgram) -> ProgramFile:
+    """Builds the program file of every method of ``edge``."""
+    constants = ConstantStore()
+    segments: list[bytes] = [b""]  # segment 0: constants, filled in last
+    fb_methods, reports = [], {}
+    for name, ep in edge.methods.items():
+        builder = _MethodBuilder(name, ep, constants, segments, edge.delegates.get(name))
+        fb_methods.append(builder.build())
+        reports[name] = builder.report
+    segments[0] = constants.data()
+    return ProgramFile(_serialize(fb_methods, segments), reports)

@@ -1,0 +1,104 @@
+"""Running Wick programs from Python.
+
+    program = wick.runtime.load("model.wick")      # or load(program_bytes)
+    outputs = program.method("forward")(x)         # torch tensors or NumPy arrays in
+
+This module does not need torch. Inputs may be NumPy arrays, torch tensors or
+any DLPack CPU array; contiguous ones are passed without a copy. Outputs are
+torch tensors when torch is already imported, else NumPy arrays.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Sequence
+
+from . import _runtime
+from .errors import WickError
+
+_runtime._set_error_type(WickError)
+
+SCHEMA_VERSION: int = _runtime.SCHEMA_VERSION
+BACKEND_ABI_VERSION: int = _runtime.BACKEND_ABI_VERSION
+
+
+class Method:
+    """One loaded method of a program; call it with the method's inputs."""
+
+    def __init__(self, native: Any):
+        self._native = native
+
+    @property
+    def name(self) -> str:
+        return self._native.name
+
+    @property
+    def input_specs(self) -> list[tuple[str, list[int], bool]]:
+        """(dtype, planned sizes, dynamic) for each input."""
+        return self._native.input_specs
+
+    @property
+    def arena_bytes(self) -> int:
+        return self._native.arena_bytes
+
+    def __call__(self, *inputs: Any) -> list[Any]:
+        return self.run(inputs)
+
+    def run(self, inputs: Sequence[Any]) -> list[Any]:
+        outputs = self._native.run([_as_array(x) for x in inputs])
+        torch = sys.modules.get("torch")
+        if torch is None:
+            return outputs
+        return [torch.from_numpy(o) if hasattr(o, "__array_interface__") else o for o in outputs]
+
+
+class Program:
+    """A verified program; methods are loaded on first use and cached."""
+
+    def __init__(self, native: Any):
+        self._native = native
+        self._methods: dict[str, Method] = {}
+
+    @property
+    def method_names(self) -> list[str]:
+        return self._native.method_names
+
+    def method(self, name: str = "forward") -> Method:
+        if name not in self._methods:
+            self._methods[name] = Method(self._native.method(name))
+        return self._methods[name]
+
+    def __call__(self, *inputs: Any) -> list[Any]:
+        return self.method("forward")(*inputs)
+
+
+def load(source: str | os.PathLike | bytes | bytearray | memoryview) -> Program:
+    """Loads and verifies a program from a path (memory-mapped) or from bytes."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return Program(_runtime.load_bytes(bytes(source)))
+    return Program(_runtime.load_file(os.fspath(source)))
+
+
+def load_backend_library(path: str | os.PathLike) -> None:
+    """Registers a backend's runtime library (a shared library exporting the
+    Wick backend entry symbol) into this process's backend registry."""
+    _runtime.load_backend_library(os.fspath(path))
+
+
+def registered_backends() -> list[dict[str, Any]]:
+    return [dict(name=n, source=s, available=a, reason=r, info=i) for n, s, a, r, i in _runtime.registered_backends()]
+
+
+def registered_kernels() -> list[tuple[str, list[str]]]:
+    return [(name, list(dtypes)) for name, dtypes in _runtime.registered_kernels()]
+
+
+def _as_array(x: Any) -> Any:
+    # torch tensors that are not contiguous are made so (a copy), as are
+    # Python scalars left for the binding to convert.
+    if hasattr(x, "is_contiguous") and not x.is_contiguous():
+        return x.contiguous()
+    if hasattr(x, "detach") and getattr(x, "requires_grad", False):
+        return x.detach()
+    return x

@@ -1,0 +1,53 @@
+#include "session.h"
+
+#include <cstring>
+
+namespace wick {
+
+Session::~Session() {
+  methods_.clear();  // methods destroy delegate handles before the bytes go
+  pal_unmap_file(&mapping_);
+}
+
+Error Session::open_file(const std::string& path) {
+  WICK_TRY(pal_map_file(path.c_str(), &mapping_));
+  return Program::load(mapping_.data, mapping_.size, &program_);
+}
+
+Error Session::open_buffer(const void* data, size_t size) {
+  buffer_.reset(new uint64_t[(size + 7) / 8 + 1]);
+  std::memcpy(buffer_.get(), data, size);
+  return Program::load(buffer_.get(), size, &program_);
+}
+
+Error Session::load_method(const std::string& name, LoadedMethod** out) {
+  size_t index = 0;
+  WICK_TRY(program_.find_method(name.c_str(), &index));
+  size_t arena = 0;
+  WICK_TRY(Method::arena_bytes(program_, index, &arena));
+  // The bookkeeping size is not stored in the file; start from an estimate
+  // and retry with what the allocator reports it needed.
+  size_t runtime_bytes = 64 * 1024;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    auto loaded = std::make_unique<LoadedMethod>();
+    loaded->arena_size_ = arena;
+    loaded->arena_.reset(new uint8_t[arena + 64]);
+    uint8_t* arena_ptr = loaded->arena_.get();
+    arena_ptr += (64 - reinterpret_cast<uintptr_t>(arena_ptr) % 64) % 64;
+    loaded->runtime_memory_.reset(new uint8_t[runtime_bytes]);
+    loaded->runtime_bytes_ = runtime_bytes;
+    MemoryAllocator allocator(loaded->runtime_memory_.get(), runtime_bytes);
+    Error err = loaded->method_.load(program_, index, allocator, arena_ptr, arena);
+    if (err == Error::OutOfMemory && allocator.requested() > runtime_bytes) {
+      runtime_bytes = allocator.requested() * 2;
+      continue;
+    }
+    WICK_TRY(err);
+    *out = loaded.get();
+    methods_.push_back(std::move(loaded));
+    return Error::Ok;
+  }
+  return fail(Error::OutOfMemory, "could not size the memory of method '%s'", name.c_str());
+}
+
+}  // namespace wick

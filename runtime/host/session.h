@@ -1,0 +1,57 @@
+// Host-side convenience over the core: owns the program bytes (a file mapping
+// or a copied buffer) and the memory of each loaded method. Used by the
+// standalone runner and the Python module. It allocates at load time, on the
+// heap, as a host program may; Method::execute itself still allocates nothing.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wick/runtime/method.h"
+#include "wick/runtime/platform.h"
+#include "wick/runtime/program.h"
+
+namespace wick {
+
+// A loaded method with the memory it runs in.
+class LoadedMethod {
+ public:
+  Method& method() { return method_; }
+  size_t arena_bytes() const { return arena_size_; }
+  size_t runtime_bytes() const { return runtime_bytes_; }
+
+ private:
+  friend class Session;
+  std::unique_ptr<uint8_t[]> runtime_memory_;
+  size_t runtime_bytes_ = 0;
+  std::unique_ptr<uint8_t[]> arena_;
+  size_t arena_size_ = 0;
+  Method method_;
+};
+
+class Session {
+ public:
+  Session() = default;
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Maps the file (zero-copy: constants are read from the mapping).
+  Error open_file(const std::string& path);
+  // Copies `size` bytes into an aligned buffer the session owns.
+  Error open_buffer(const void* data, size_t size);
+
+  const Program& program() const { return program_; }
+
+  // Loads a method by name; the result lives as long as the Session.
+  Error load_method(const std::string& name, LoadedMethod** out);
+
+ private:
+  MappedFile mapping_;
+  std::unique_ptr<uint64_t[]> buffer_;
+  Program program_;
+  std::vector<std::unique_ptr<LoadedMethod>> methods_;
+};
+
+}  // namespace wick

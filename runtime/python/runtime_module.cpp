@@ -1,0 +1,240 @@
+// wick._runtime: the nanobind module over the C++ runtime. It imports without
+// torch: inputs arrive as any DLPack/NumPy array, outputs leave as NumPy
+// arrays (wick/runtime.py turns them into torch tensors when torch is loaded).
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/shared_ptr.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include <cstring>
+#include <memory>
+
+#include "../host/session.h"
+#include "wick/runtime/backend_registry.h"
+#include "wick/runtime/kernel.h"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace {
+
+nb::object g_wick_error;  // wick.errors.WickError, set by the Python package
+
+[[noreturn]] void raise_error(wick::Error err, const std::string& context = "") {
+  std::string message = context.empty() ? wick::last_error_message() : context + ": " + wick::last_error_message();
+  nb::object exc = g_wick_error.is_valid() ? g_wick_error(message, wick::error_name(err))
+                                          : nb::module_::import_("builtins").attr("RuntimeError")(message);
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
+  throw nb::python_error();
+}
+
+void check(wick::Error err, const std::string& context = "") {
+  if (err != wick::Error::Ok) raise_error(err, context);
+}
+
+bool to_scalar_type(nb::dlpack::dtype dt, wick::ScalarType* out) {
+  using nb::dlpack::dtype_code;
+  auto code = static_cast<dtype_code>(dt.code);
+  if (code == dtype_code::Float && dt.bits == 32) *out = wick::ScalarType::Float32;
+  else if (code == dtype_code::Float && dt.bits == 64) *out = wick::ScalarType::Float64;
+  else if (code == dtype_code::Float && dt.bits == 16) *out = wick::ScalarType::Float16;
+  else if (code == dtype_code::Bfloat && dt.bits == 16) *out = wick::ScalarType::BFloat16;
+  else if (code == dtype_code::Int && dt.bits == 8) *out = wick::ScalarType::Int8;
+  else if (code == dtype_code::Int && dt.bits == 16) *out = wick::ScalarType::Int16;
+  else if (code == dtype_code::Int && dt.bits == 32) *out = wick::ScalarType::Int32;
+  else if (code == dtype_code::Int && dt.bits == 64) *out = wick::ScalarType::Int64;
+  else if (code == dtype_code::UInt && dt.bits == 8) *out = wick::ScalarType::UInt8;
+  else if (code == dtype_code::Bool && dt.bits == 8) *out = wick::ScalarType::Bool;
+  else return false;
+  return true;
+}
+
+const char* numpy_dtype(wick::ScalarType t) {
+  switch (t) {
+    case wick::ScalarType::Float32: return "float32";
+    case wick::ScalarType::Float64: return "float64";
+    case wick::ScalarType::Float16: return "float16";
+    case wick::ScalarType::BFloat16: return "uint16";  // raw bits; wick/runtime.py reinterprets
+    case wick::ScalarType::Int8: return "int8";
+    case wick::ScalarType::Int16: return "int16";
+    case wick::ScalarType::Int32: return "int32";
+    case wick::ScalarType::Int64: return "int64";
+    case wick::ScalarType::UInt8: return "uint8";
+    case wick::ScalarType::Bool: return "bool";
+  }
+  return "uint8";
+}
+
+struct PyProgram;
+
+struct PyMethod {
+  std::shared_ptr<wick::Session> session;
+  wick::LoadedMethod* loaded;
+
+  // Runs the method. Tensors are bound zero-copy (borrowed for the call);
+  // outputs are copied out, since the next run reuses the arena.
+  nb::list run(nb::sequence args) {
+    wick::Method& m = loaded->method();
+    size_t n = nb::len(args);
+    if (n != m.num_inputs()) {
+      wick::fail(wick::Error::InvalidArgument, "method '%s' takes %zu inputs, got %zu", m.name(), m.num_inputs(), n);
+      raise_error(wick::Error::InvalidArgument);
+    }
+    std::vector<nb::ndarray<nb::ro, nb::c_contig, nb::device::cpu>> keep;
+    keep.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      nb::handle a = args[i];
+      const wick::Value& spec = m.input(i);
+      if (!spec.is_tensor()) {
+        wick::Value v;
+        v.tag = spec.tag;
+        if (spec.tag == wick::ValueTag::Int) v.i = nb::cast<int64_t>(a);
+        else if (spec.tag == wick::ValueTag::Double) v.d = nb::cast<double>(a);
+        else if (spec.tag == wick::ValueTag::Bool) v.b = nb::cast<bool>(a);
+        check(m.set_scalar_input(i, v));
+        keep.emplace_back();
+        continue;
+      }
+      nb::ndarray<nb::ro, nb::c_contig, nb::device::cpu> arr;
+      if (!nb::try_cast(a, arr)) {
+        wick::fail(wick::Error::InvalidArgument,
+                   "input %zu of method '%s' must be a CPU array or tensor (NumPy, torch, DLPack)", i, m.name());
+        raise_error(wick::Error::InvalidArgument);
+      }
+      wick::ScalarType dtype;
+      if (!to_scalar_type(arr.dtype(), &dtype)) {
+        wick::fail(wick::Error::InvalidArgument, "input %zu of method '%s' has a dtype Wick does not support", i, m.name());
+        raise_error(wick::Error::InvalidArgument);
+      }
+      std::vector<int64_t> sizes(arr.ndim());
+      for (size_t d = 0; d < arr.ndim(); ++d) sizes[d] = static_cast<int64_t>(arr.shape(d));
+      check(m.set_input(i, const_cast<void*>(arr.data()), dtype, sizes.data(), static_cast<int>(sizes.size())));
+      keep.push_back(std::move(arr));
+    }
+    wick::Error err;
+    {
+      nb::gil_scoped_release release;
+      err = m.execute();
+    }
+    check(err);
+    nb::module_ np = nb::module_::import_("numpy");
+    nb::list outputs;
+    for (size_t i = 0; i < m.num_outputs(); ++i) {
+      const wick::Value& v = m.output(i);
+      switch (v.tag) {
+        case wick::ValueTag::Tensor: {
+          const wick::Tensor& t = *v.tensor;
+          nb::list shape;
+          for (int d = 0; d < t.dim; ++d) shape.append(t.sizes[d]);
+          nb::object out = np.attr("empty")(nb::tuple(shape), "dtype"_a = numpy_dtype(t.dtype));
+          nb::ndarray<nb::c_contig, nb::device::cpu> view = nb::cast<nb::ndarray<nb::c_contig, nb::device::cpu>>(out);
+          if (t.nbytes() > 0) std::memcpy(view.data(), t.data, t.nbytes());
+          outputs.append(out);
+          break;
+        }
+        case wick::ValueTag::Int: outputs.append(v.i); break;
+        case wick::ValueTag::Double: outputs.append(v.d); break;
+        case wick::ValueTag::Bool: outputs.append(v.b); break;
+        default: outputs.append(nb::none());
+      }
+    }
+    return outputs;
+  }
+
+  nb::list input_specs() {
+    wick::Method& m = loaded->method();
+    nb::list specs;
+    for (size_t i = 0; i < m.num_inputs(); ++i) {
+      const wick::Value& v = m.input(i);
+      if (v.is_tensor()) {
+        std::vector<int64_t> sizes(v.tensor->sizes, v.tensor->sizes + v.tensor->dim);
+        specs.append(nb::make_tuple(wick::scalar_type_name(v.tensor->dtype), sizes, v.tensor->dynamic));
+      } else {
+        specs.append(nb::make_tuple(wick::value_tag_name(v.tag), std::vector<int64_t>(), false));
+      }
+    }
+    return specs;
+  }
+};
+
+struct PyProgram {
+  std::shared_ptr<wick::Session> session;
+
+  std::vector<std::string> method_names() const {
+    std::vector<std::string> names;
+    for (size_t i = 0; i < session->program().num_methods(); ++i) names.push_back(session->program().method_name(i));
+    return names;
+  }
+
+  PyMethod method(const std::string& name) {
+    wick::LoadedMethod* loaded = nullptr;
+    check(session->load_method(name, &loaded));
+    return PyMethod{session, loaded};
+  }
+};
+
+}  // namespace
+
+NB_MODULE(_runtime, m) {
+  m.doc() = "Wick C++ runtime bindings (use wick.runtime, not this module directly).";
+
+  m.def("_set_error_type", [](nb::object type) { g_wick_error = type; });
+
+  m.def("load_file", [](const std::string& path) {
+    auto session = std::make_shared<wick::Session>();
+    check(session->open_file(path));
+    return PyProgram{session};
+  }, "path"_a, "Maps a .wick file and verifies it.");
+
+  m.def("load_bytes", [](nb::bytes data) {
+    auto session = std::make_shared<wick::Session>();
+    check(session->open_buffer(data.c_str(), data.size()));
+    return PyProgram{session};
+  }, "data"_a, "Verifies a program held in memory (copied into an aligned buffer).");
+
+  m.def("load_backend_library", [](const std::string& path) { check(wick::load_backend_library(path.c_str())); },
+        "path"_a);
+
+  m.def("registered_backends", []() {
+    nb::list out;
+    for (size_t i = 0; i < wick::registered_backend_count(); ++i) {
+      const WickBackend* b = wick::registered_backend(i);
+      char reason[256] = "";
+      bool available = b->is_available == nullptr || b->is_available(reason, sizeof(reason));
+      out.append(nb::make_tuple(std::string(b->name), std::string(wick::registered_backend_source(i)), available,
+                                std::string(reason), std::string(b->info ? b->info() : "")));
+    }
+    return out;
+  });
+
+  m.def("registered_kernels", []() {
+    nb::list out;
+    for (size_t i = 0; i < wick::registered_kernel_count(); ++i) {
+      const wick::Kernel& k = wick::registered_kernel(i);
+      nb::list dtypes;
+      for (int t = 0; t < wick::kNumScalarTypes; ++t) {
+        if (k.dtypes & (1u << t)) dtypes.append(wick::scalar_type_name(static_cast<wick::ScalarType>(t)));
+      }
+      out.append(nb::make_tuple(std::string(k.op_name), dtypes));
+    }
+    return out;
+  });
+
+  m.attr("SCHEMA_VERSION") = wick::kSchemaVersion;
+  m.attr("BACKEND_ABI_VERSION") = WICK_BACKEND_ABI_VERSION;
+
+  nb::class_<PyProgram>(m, "Program")
+      .def_prop_ro("method_names", &PyProgram::method_names)
+      .def_prop_ro("file_size", [](const PyProgram& p) { return p.session->program().file_size(); })
+      .def("method", &PyProgram::method, "name"_a = "forward");
+
+  nb::class_<PyMethod>(m, "Method")
+      .def("run", &PyMethod::run, "inputs"_a)
+      .def_prop_ro("name", [](const PyMethod& m) { return std::string(m.loaded->method().name()); })
+      .def_prop_ro("input_specs", &PyMethod::input_specs)
+      .def_prop_ro("num_outputs", [](const PyMethod& m) { return m.loaded->method().num_outputs(); })
+      .def_prop_ro("num_instructions", [](const PyMethod& m) { return m.loaded->method().num_instructions(); })
+      .def_prop_ro("arena_bytes", [](const PyMethod& m) { return m.loaded->arena_bytes(); });
+}
