@@ -142,6 +142,17 @@ Error verify_method(const fb::Program* program, const fb::Method* method, size_t
   for (uint32_t i = 0; i < num_values; ++i) WICK_TRY(verify_value(program, method, i, file_size));
   WICK_TRY(verify_index_list(method->inputs(), num_values, "input index out of range", name, 0));
   WICK_TRY(verify_index_list(method->outputs(), num_values, "output index out of range", name, 0));
+  // Every tensor needs storage: a constant, an arena slot, or the caller's
+  // buffer (inputs only). Otherwise a kernel would be handed a null pointer.
+  for (uint32_t i = 0; i < num_values; ++i) {
+    const fb::Value* v = method->values()->Get(i);
+    if (v->kind_type() != fb::ValueKind::Tensor) continue;
+    const fb::Tensor* t = v->kind_as_Tensor();
+    if (t->constant_segment() >= 0 || t->arena_offset() >= 0 || t->nbytes() == 0) continue;
+    bool is_input = false;
+    for (uint32_t k = 0; k < method->inputs()->size() && !is_input; ++k) is_input = method->inputs()->Get(k) == i;
+    if (!is_input) return bad("tensor has no storage (neither constant, arena nor input)", name, i);
+  }
   uint32_t num_ops = method->operators() ? method->operators()->size() : 0;
   for (uint32_t i = 0; i < num_ops; ++i) {
     const fb::Operator* op = method->operators()->Get(i);
@@ -189,7 +200,10 @@ Error verify_method(const fb::Program* program, const fb::Method* method, size_t
         if (jump->cond() >= num_values || method->values()->Get(jump->cond())->kind_type() != fb::ValueKind::Bool) {
           return bad("jump condition is not a bool value", name, i);
         }
-        if (jump->destination() > num_instructions) return bad("jump destination out of range", name, i);
+        // Schema v1 has forward jumps only, so no program can loop forever.
+        if (jump->destination() > num_instructions || jump->destination() <= i) {
+          return bad("jump destination out of range (jumps must go forward)", name, i);
+        }
         break;
       }
       case fb::InstructionKind::Move: {

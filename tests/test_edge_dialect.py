@@ -1,0 +1,72 @@
+"""The Edge dialect: decomposition to core ATen, and the verifier's errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import wick
+from wick.edge import core_aten_ops
+
+
+@torch.library.custom_op("wicktest::mystery", mutates_args=())
+def mystery(x: torch.Tensor) -> torch.Tensor:
+    return x * 2
+
+
+@mystery.register_fake
+def _(x):
+    return torch.empty_like(x)
+
+
+class UsesCustomOp(torch.nn.Module):
+    def forward(self, x):
+        y = x + 1
+        return mystery(y)  # the line the error must point at
+
+
+class UsesComplex(torch.nn.Module):
+    def forward(self, x):
+        return x.to(torch.complex64) * 2
+
+
+def test_core_aten_set_has_189_overloads():
+    assert len(core_aten_ops()) == 189
+
+
+def test_edge_graph_contains_only_core_ops_and_view_copies():
+    from wick.edge import allowed_ops
+    from wick.models import tiny_llama
+
+    model, inputs = tiny_llama()
+    edge = wick.to_edge(torch.export.export(model, inputs))
+    targets = {n.target for n in edge.exported_program.graph.nodes if n.op == "call_function"}
+    assert targets <= allowed_ops()
+    assert torch.ops.aten.view.default not in targets
+    assert torch.ops.aten.view_copy.default in targets
+
+
+def test_op_outside_the_dialect_is_named_with_its_source_line():
+    ep = torch.export.export(UsesCustomOp(), (torch.randn(3),))
+    with pytest.raises(wick.ExportError) as info:
+        wick.to_edge(ep)
+    message = str(info.value)
+    assert "wicktest.mystery" in message
+    assert "test_edge_dialect.py" in message and "mystery(y)" in message
+    assert "core ATen" in message
+
+
+def test_unsupported_dtype_is_refused_with_the_dtype_named():
+    ep = torch.export.export(UsesComplex(), (torch.randn(3),))
+    with pytest.raises(wick.ExportError, match="complex64"):
+        wick.to_edge(ep)
+
+
+def test_missing_kernel_fails_at_load_naming_operator_and_dtype():
+    # float64 batch norm exists in the Edge dialect but not in the portable kernels.
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3)).double().eval()
+    program = wick.export(model, (torch.randn(1, 1, 5, 5, dtype=torch.float64),))
+    with pytest.raises(wick.WickError) as info:
+        wick.runtime.load(program.buffer).method("forward")
+    assert info.value.code == "KernelNotFound"
+    assert "aten::convolution.out" in info.value.message and "float64" in info.value.message
