@@ -25,6 +25,7 @@ _LAZY = {
     "to_program": ("program_builder", "to_program"),
     "ProgramFile": ("program_builder", "ProgramFile"),
     "export": ("exporting", "export"),
+    "to_edge_and_lower": ("lowering", "to_edge_and_lower"),
     "models": ("models", None),
 }
 

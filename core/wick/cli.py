@@ -4,6 +4,8 @@
   wick run model.wick [--input x.npy]...      run it through the Python runtime
   wick inspect model.wick [--json]            methods, ops, sizes, segments, delegates
   wick demo                                   the five standard models, end to end
+  wick backends [--json]                      installed backend plugins, and broken ones with the reason
+  wick new-backend NAME [-o DIR]              write a complete backend plugin package
 """
 
 from __future__ import annotations
@@ -50,11 +52,27 @@ def cmd_export(args: argparse.Namespace) -> int:
     made = factory()
     model, example = made[0], tuple(made[1])
     dynamic = made[2] if len(made) > 2 else None
+    calibration = made[3] if len(made) > 3 else [example]
+    if isinstance(model, torch.nn.Module):
+        model = model.eval()
+    backends = args.backend or []
+    if args.quantize:
+        if not backends:
+            return _fail("--quantize needs a --backend whose quantizer to use", 2)
+        from .quantize import quantize
+
+        model = quantize(model, example, backends[0], calibration)
     start = time.perf_counter()
-    program = export(model.eval() if isinstance(model, torch.nn.Module) else model, example, dynamic_shapes=dynamic)
+    program = export(model, example, dynamic_shapes=dynamic, backends=backends)
     program.save(args.output)
     print(f"wrote {args.output} ({len(program.buffer):,} bytes) in {time.perf_counter() - start:.1f} s")
     print(program.summary())
+    if program.partition_report is not None:
+        print(program.partition_report.to_text() if args.report else
+              "\n".join(program.partition_report.to_text().splitlines()[:1]))
+        if args.report_json:
+            with open(args.report_json, "w") as f:
+                f.write(program.partition_report.to_json())
     return 0
 
 
@@ -108,6 +126,66 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backends(args: argparse.Namespace) -> int:
+    from . import plugins
+
+    rows = []
+    for p in plugins.discover():
+        row = {"name": p.name, "package": p.distribution, "version": p.distribution_version,
+               "entry_point": p.entry_point, "broken": p.broken, "reason": p.error}
+        if p.descriptor:
+            d = p.descriptor
+            row.update(sdk_api=d.sdk_api_version, runtime_library=d.runtime_library,
+                       capabilities=d.capabilities, description=d.description)
+        if not p.broken:
+            why = plugins.register_runtime(p) if p.descriptor.runtime_library else "no runtime library"
+            from . import runtime
+
+            native = next((b for b in runtime.registered_backends() if b["name"] == p.name), None)
+            row["available"] = bool(native and native["available"])
+            row["available_reason"] = why or (native["reason"] if native else "") or ""
+            row["device"] = native["info"] if native else ""
+        rows.append(row)
+    if args.json:
+        print(json.dumps({"sdk_api": _sdk_api(), "plugins": rows}, indent=2))
+        return 0
+    print(f"Wick delegate SDK API {_sdk_api()}")
+    if not rows:
+        print("no backend plugins installed (entry-point group 'wick.backends')")
+    for r in rows:
+        if r["broken"]:
+            print(f"  BROKEN {r['name']} ({r['package']} {r['version']}): {r['reason']}")
+            continue
+        here = "available here" if r["available"] else f"NOT available here: {r['available_reason']}"
+        ops = r.get("capabilities", {}).get("ops")
+        print(f"  {r['name']} {r['version']} (package {r['package']}, SDK API {r['sdk_api']}): {here}")
+        print(f"      runtime library: {r['runtime_library']}")
+        if r.get("device"):
+            print(f"      device: {r['device']}")
+        if ops:
+            print(f"      ops claimed: {', '.join(ops)}")
+    return 0
+
+
+def _sdk_api() -> str:
+    from .delegate_sdk import SDK_API_VERSION
+
+    return SDK_API_VERSION
+
+
+def cmd_new_backend(args: argparse.Namespace) -> int:
+    from .new_backend import generate
+
+    out = args.output or f"wick-{args.name.replace('_', '-')}"
+    try:
+        files = generate(args.name, out)
+    except (ValueError, FileExistsError) as e:
+        return _fail(str(e), 2)
+    print(f"wrote backend plugin '{args.name}' to {out}/ ({len(files)} files)")
+    print(f"next: pip install --no-build-isolation {out} && wick backends")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import main as demo_main
 
@@ -121,6 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("model", help="FILE.py:FACTORY; FACTORY() returns (model, example_inputs[, dynamic_shapes])")
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.add_argument("--backend", action="append", help="lower to this backend plugin (repeatable, priority order)")
+    p.add_argument("--quantize", action="store_true",
+                   help="quantize with the first backend's PT2E quantizer, calibrated on the example inputs "
+                        "(or the calibration set FACTORY returns as a 4th item)")
+    p.add_argument("--report", action="store_true", help="print the full partition report")
+    p.add_argument("--report-json", help="write the partition report as JSON to this file")
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("run", help="run a program through the Python runtime")
     p.add_argument("program")
@@ -133,6 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("program")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_inspect)
+    p = sub.add_parser("backends", help="list installed backend plugins")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_backends)
+    p = sub.add_parser("new-backend", help="write a new backend plugin package from the template")
+    p.add_argument("name")
+    p.add_argument("-o", "--output", help="directory to create (default wick-NAME)")
+    p.set_defaults(func=cmd_new_backend)
     p = sub.add_parser("demo", help="export and run the five standard models, compare with eager")
     p.add_argument("--out", default="out/demo", help="where the .wick files go")
     p.set_defaults(func=cmd_demo)

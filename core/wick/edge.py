@@ -9,6 +9,7 @@ passes is what every partitioner and the program builder may assume.
 from __future__ import annotations
 
 import operator
+from typing import Any
 from dataclasses import dataclass, field
 
 import torch
@@ -82,6 +83,8 @@ class EdgeProgram:
     methods: dict[str, ExportedProgram]
     # Delegated subgraphs recorded by lowering, per method (see wick.lowering).
     delegates: dict[str, list] = field(default_factory=dict)
+    # Set by lowering: which node went to which backend, and why not others.
+    partition_report: Any = None
 
     @property
     def exported_program(self) -> ExportedProgram:

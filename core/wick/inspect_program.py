@@ -32,7 +32,9 @@ def describe(buffer: bytes) -> dict[str, Any]:
                 delegates.append({"backend": d.backend.decode() if isinstance(d.backend, bytes) else d.backend,
                                   "blob_bytes": prog.segments[d.segment].size,
                                   "compile_specs": [s.key.decode() if isinstance(s.key, bytes) else s.key
-                                                    for s in d.compileSpecs or []]})
+                                                    for s in d.compileSpecs or []],
+                                  "ops": dict(Counter(o.decode() if isinstance(o, bytes) else o
+                                                      for o in d.debugOps or []))})
         tensors = [v.kind for v in m.values or [] if v.kindType == ValueKind.Tensor]
         arena_tensors = [t for t in tensors if t.arenaOffset >= 0]
         constant_tensors = [t for t in tensors if t.constantSegment >= 0]
@@ -83,4 +85,5 @@ def format_text(info: dict[str, Any]) -> str:
         lines += [f"    {count:5d}  {op}" for op, count in m["ops"].items()]
         for d in m["delegates"]:
             lines.append(f"  delegate -> {d['backend']}: blob {d['blob_bytes']:,} bytes, specs {d['compile_specs']}")
+            lines += [f"    {count:5d}  {op}" for op, count in sorted(d["ops"].items())]
     return "\n".join(lines)

@@ -330,6 +330,10 @@ class _MethodBuilder:
             else:
                 self.node_value[node] = self.node_value[src][idx]
             return
+        delegate = next((d for d in self.delegate_records if d.node is node), None)
+        if delegate is not None:
+            self._delegate_call(node, delegate)
+            return
         if self._try_fold(node):
             return
         if target in SYM_OP_NAMES:
@@ -347,10 +351,6 @@ class _MethodBuilder:
             # A functional copy of an intermediate needs no instruction: nothing
             # else writes that tensor, so the result may share its value.
             self.node_value[node] = self.node_value[node.args[0]]
-            return
-        delegate = next((d for d in self.delegate_records if d.node is node), None)
-        if delegate is not None:
-            self._delegate_call(node, delegate)
             return
         if not isinstance(target, torch._ops.OpOverload):
             raise ExportError(f"method '{self.name}': cannot emit {target} (node {node.name})")
@@ -401,6 +401,7 @@ class _MethodBuilder:
             s.value = list(value)
             specs.append(s)
         d.compileSpecs = specs
+        d.debugOps = list(record.ops)
         self.fb_delegates.append(d)
         call = FbDelegateCall.DelegateCallT()
         call.delegateIndex = len(self.fb_delegates) - 1
@@ -485,6 +486,7 @@ class ProgramFile:
 
     buffer: bytes
     methods: dict[str, MethodReport]
+    partition_report: Any = None  # set when lowering ran (wick.lowering.PartitionReport)
 
     def save(self, path: str) -> None:
         with open(path, "wb") as f:

@@ -64,6 +64,11 @@ class Program:
     def method_names(self) -> list[str]:
         return self._native.method_names
 
+    @property
+    def required_backends(self) -> list[str]:
+        """Names of the backends this program's delegate calls need."""
+        return self._native.required_backends
+
     def method(self, name: str = "forward") -> Method:
         if name not in self._methods:
             self._methods[name] = Method(self._native.method(name))
@@ -76,8 +81,16 @@ class Program:
 def load(source: str | os.PathLike | bytes | bytearray | memoryview) -> Program:
     """Loads and verifies a program from a path (memory-mapped) or from bytes."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return Program(_runtime.load_bytes(bytes(source)))
-    return Program(_runtime.load_file(os.fspath(source)))
+        native = _runtime.load_bytes(bytes(source))
+    else:
+        native = _runtime.load_file(os.fspath(source))
+    needed = native.required_backends
+    if needed:
+        # Installed backend plugins register their runtime halves on demand.
+        from . import plugins
+
+        plugins.register_runtimes_for(needed)
+    return Program(native)
 
 
 def load_backend_library(path: str | os.PathLike) -> None:

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "../host/session.h"
+#include "program_generated.h"
 #include "wick/runtime/backend_registry.h"
 #include "wick/runtime/kernel.h"
 
@@ -168,6 +169,22 @@ struct PyProgram {
     return names;
   }
 
+  // Backend names the program's delegate calls need, across all methods.
+  std::vector<std::string> required_backends() const {
+    std::vector<std::string> names;
+    const wick::fb::Program* p = session->program().flatbuffer();
+    for (uint32_t m = 0; m < p->methods()->size(); ++m) {
+      const auto* delegates = p->methods()->Get(m)->delegates();
+      for (uint32_t d = 0; delegates != nullptr && d < delegates->size(); ++d) {
+        std::string name = delegates->Get(d)->backend()->str();
+        bool seen = false;
+        for (const auto& n : names) seen = seen || n == name;
+        if (!seen) names.push_back(name);
+      }
+    }
+    return names;
+  }
+
   PyMethod method(const std::string& name) {
     wick::LoadedMethod* loaded = nullptr;
     check(session->load_method(name, &loaded));
@@ -227,6 +244,7 @@ NB_MODULE(_runtime, m) {
 
   nb::class_<PyProgram>(m, "Program")
       .def_prop_ro("method_names", &PyProgram::method_names)
+      .def_prop_ro("required_backends", &PyProgram::required_backends)
       .def_prop_ro("file_size", [](const PyProgram& p) { return p.session->program().file_size(); })
       .def("method", &PyProgram::method, "name"_a = "forward");
 

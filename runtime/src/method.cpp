@@ -38,8 +38,10 @@ Error with_context(Error error, const char* method, uint32_t pc, const char* wha
 
 }  // namespace
 
-Method::~Method() {
-  if (!loaded_) return;
+Method::~Method() { release_delegates(); }
+
+void Method::release_delegates() {
+  if (steps_ == nullptr) return;
   for (size_t i = 0; i < num_steps_; ++i) {
     Step& s = steps_[i];
     if (s.kind == fb::InstructionKind::DelegateCall && s.handle != nullptr && s.backend->destroy != nullptr) {
@@ -65,7 +67,12 @@ Error Method::load(const Program& program, size_t index, MemoryAllocator& alloca
                 static_cast<unsigned long long>(method->arena_bytes()), arena_size);
   }
   WICK_TRY(load_values(program, method, allocator, arena, arena_size));
-  WICK_TRY(load_steps(program, method, allocator));
+  Error err = load_steps(program, method, allocator);
+  if (err != Error::Ok) {
+    release_delegates();  // those initialized before the failure
+    steps_ = nullptr;
+    return err;
+  }
   loaded_ = true;
   return Error::Ok;
 }
@@ -231,10 +238,17 @@ Error Method::load_steps(const Program& program, const void* method_ptr, MemoryA
         s.op_name = backend_name;
         s.backend = find_backend(backend_name);
         if (s.backend == nullptr) {
+          // Plugin packages are named wick-<name> with dashes for underscores.
+          char package[64];
+          size_t k = 0;
+          for (; backend_name[k] != '\0' && k + 1 < sizeof(package); ++k) {
+            package[k] = backend_name[k] == '_' ? '-' : backend_name[k];
+          }
+          package[k] = '\0';
           return fail(Error::BackendNotFound,
                       "method '%s' delegates to backend '%s', which is not registered in this runtime; "
                       "install its plugin package (pip install wick-%s) or load its library (wick-run --backend-lib)",
-                      name_, backend_name, backend_name);
+                      name_, backend_name, package);
         }
         char reason[256] = "";
         if (s.backend->is_available != nullptr && !s.backend->is_available(reason, sizeof(reason))) {
@@ -261,8 +275,9 @@ Error Method::load_steps(const Program& program, const void* method_ptr, MemoryA
         WickStatus status = s.backend->init(blob, blob_size, specs, num_specs, &host, &s.handle, error, sizeof(error));
         if (status != WICK_STATUS_OK) {
           s.handle = nullptr;
-          return fail(Error::BackendFailed, "backend '%s' failed to initialize its delegate in method '%s': %s",
-                      backend_name, name_, error);
+          return fail(status == WICK_STATUS_OUT_OF_MEMORY ? Error::OutOfMemory : Error::BackendFailed,
+                      "backend '%s' failed to initialize its delegate in method '%s': %s", backend_name, name_,
+                      status == WICK_STATUS_OUT_OF_MEMORY && error[0] == '\0' ? "out of memory" : error);
         }
         break;
       }

@@ -57,6 +57,7 @@ class Method {
   Error load_steps(const Program& program, const void* method, MemoryAllocator& allocator);
   void refresh_symbolic_lists(const Step& step);
   Error run_delegate(const Step& step);
+  void release_delegates();
 
   const char* name_ = "";
   Value* values_ = nullptr;
