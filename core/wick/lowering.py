@@ -23,6 +23,7 @@ from torch.fx.passes.utils.fuser_utils import fuse_by_partitions
 from .delegate_sdk import Backend, CompileSpec, DelegateSubgraph, Partitioner
 from .edge import EdgeProgram, to_edge
 from .errors import ExportError
+from .program_builder import lifted_constants
 
 
 class DelegateCallTarget:
@@ -120,9 +121,7 @@ def _resolve(backends: Sequence[Any], compile_specs: dict[str, Sequence[CompileS
 def _lower_method(name: str, ep: torch.export.ExportedProgram, resolved: list[tuple],
                   report: PartitionReport) -> list[DelegateRecord]:
     gm = ep.graph_module
-    sig = ep.graph_signature
-    state = {**ep.state_dict, **ep.constants}
-    lifted = {**sig.inputs_to_parameters, **sig.inputs_to_buffers, **sig.inputs_to_lifted_tensor_constants}
+    lifted = lifted_constants(ep)
     work = [n for n in gm.graph.nodes if n.op == "call_function" and n.target is not operator.getitem]
     report.assignments[name] = {n.name: "portable" for n in work}
     report.ops[name] = {n.name: _op_name(n) for n in work}
@@ -152,8 +151,7 @@ def _lower_method(name: str, ep: torch.export.ExportedProgram, resolved: list[tu
         call = next(n for n in gm.graph.nodes if n.op == "call_module" and n.target == f"wick_delegate_{index}")
         sub: torch.fx.GraphModule = getattr(gm, call.target)
         inputs = list(call.args)
-        constants = {i: state[lifted[a.name]] for i, a in enumerate(inputs)
-                     if a.op == "placeholder" and a.name in lifted}
+        constants = {i: lifted[a] for i, a in enumerate(inputs) if a in lifted}
         out_node = next(n for n in sub.graph.nodes if n.op == "output")
         outs = out_node.args[0]
         subgraph = DelegateSubgraph(

@@ -53,6 +53,25 @@ _NOT_FOLDABLE = {torch.ops.aten.rand.default, torch.ops.aten.randn.default, torc
 _FOLD_LIMIT_BYTES = 64 << 20
 
 
+def lifted_constants(ep: torch.export.ExportedProgram) -> dict[torch.fx.Node, torch.Tensor]:
+    """Placeholder node -> tensor, for parameters, buffers and lifted constants.
+    Placeholders follow graph_signature.input_specs in order (names may not)."""
+    from torch.export.graph_signature import InputKind
+
+    state = {**ep.state_dict, **ep.constants}
+    placeholders = [n for n in ep.graph.nodes if n.op == "placeholder"]
+    return {node: state[spec.target] for node, spec in zip(placeholders, ep.graph_signature.input_specs)
+            if spec.kind in (InputKind.PARAMETER, InputKind.BUFFER, InputKind.CONSTANT_TENSOR)}
+
+
+def user_input_nodes(ep: torch.export.ExportedProgram) -> set[torch.fx.Node]:
+    from torch.export.graph_signature import InputKind
+
+    placeholders = [n for n in ep.graph.nodes if n.op == "placeholder"]
+    return {node for node, spec in zip(placeholders, ep.graph_signature.input_specs)
+            if spec.kind == InputKind.USER_INPUT}
+
+
 def _align(n: int, a: int) -> int:
     return (n + a - 1) // a * a
 
@@ -415,17 +434,15 @@ class _MethodBuilder:
     # ---- method -------------------------------------------------------------
     def build(self) -> Any:
         ep = self.ep
-        sig = ep.graph_signature
-        state = {**ep.state_dict, **ep.constants}
-        lifted = {**sig.inputs_to_parameters, **sig.inputs_to_buffers, **sig.inputs_to_lifted_tensor_constants}
-        user_inputs = set(sig.user_inputs)
+        constants = lifted_constants(ep)
+        user_inputs = user_input_nodes(ep)
         inputs: list[int] = []
         outputs: list[int] = []
         for node in ep.graph.nodes:
             if node.op == "placeholder":
-                if node.name in lifted:
-                    self.const_value[node] = state[lifted[node.name]]
-                elif node.name in user_inputs:
+                if node in constants:
+                    self.const_value[node] = constants[node]
+                elif node in user_inputs:
                     val = node.meta["val"]
                     if isinstance(val, torch.Tensor):
                         vid = self._tensor_value(val)
