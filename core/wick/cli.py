@@ -6,6 +6,7 @@
   wick demo                                   the five standard models, end to end
   wick backends [--json]                      installed backend plugins, and broken ones with the reason
   wick new-backend NAME [-o DIR]              write a complete backend plugin package
+  wick conformance --backend NAME ...         certify a backend (see `wick conformance --help`)
 """
 
 from __future__ import annotations
@@ -193,6 +194,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "conformance":
+        # The suite owns its options; see wick.conformance.cli.
+        from .conformance.cli import main as conformance_main
+
+        return conformance_main(argv[1:])
     parser = argparse.ArgumentParser(prog="wick", description="Export, inspect and run Wick programs.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("export", help="export FILE.py:FACTORY to a program file")
@@ -224,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("name")
     p.add_argument("-o", "--output", help="directory to create (default wick-NAME)")
     p.set_defaults(func=cmd_new_backend)
+    sub.add_parser("conformance", help="certify a backend plugin against the portable reference", add_help=False)
     p = sub.add_parser("demo", help="export and run the five standard models, compare with eager")
     p.add_argument("--out", default="out/demo", help="where the .wick files go")
     p.set_defaults(func=cmd_demo)

@@ -1,0 +1,1 @@
+"""wick.conformance — the certification suite for backend plugins (see docs/conformance.md)."""
