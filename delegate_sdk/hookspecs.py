@@ -57,3 +57,20 @@ def wick_backend_preprocess():
 def wick_backend_quantizer(compile_specs):
     """Optional. Return a :class:`~wick.delegate_sdk.Quantizer` for the PT2E
     flow (``wick export --quantize``), or None when the backend has none."""
+
+
+@hookspec
+def wick_backend_register_runtime(runtime):
+    """Optional. Register the runtime half in this Python process, for a
+    backend whose execution engine is a Python module (the Python bridge).
+
+    :param runtime: the ``wick.runtime`` module; call
+        ``runtime.register_python_backend(name, init, execute, destroy,
+        is_available, info)``.
+
+    Called once per process, before the first program that needs this
+    backend loads, and only when the descriptor names no
+    ``runtime_library``. A process without Python (wick-run) cannot run such
+    a backend; ship a native stub library whose ``is_available`` explains
+    that, if programs may meet the standalone runner.
+    """

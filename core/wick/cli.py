@@ -139,7 +139,7 @@ def cmd_backends(args: argparse.Namespace) -> int:
             row.update(sdk_api=d.sdk_api_version, runtime_library=d.runtime_library,
                        capabilities=d.capabilities, description=d.description)
         if not p.broken:
-            why = plugins.register_runtime(p) if p.descriptor.runtime_library else "no runtime library"
+            why = plugins.register_runtime(p)
             from . import runtime
 
             native = next((b for b in runtime.registered_backends() if b["name"] == p.name), None)

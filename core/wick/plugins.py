@@ -113,12 +113,22 @@ def register_runtime(plugin: Plugin) -> str | None:
     backend registry, once. Returns None, or why it could not."""
     if plugin.runtime_registered or plugin.runtime_error:
         return plugin.runtime_error
-    lib = plugin.descriptor.runtime_library if plugin.descriptor else None
-    if not lib:
-        plugin.runtime_error = "the plugin has no runtime library"
-        return plugin.runtime_error
     from . import runtime
     from .errors import WickError
+
+    lib = plugin.descriptor.runtime_library if plugin.descriptor else None
+    if not lib:
+        # A Python-bridge backend registers its callables itself.
+        try:
+            plugin.hook.wick_backend_register_runtime(runtime=runtime)
+        except BaseException as e:  # noqa: BLE001 - vendor code
+            plugin.runtime_error = f"registering its Python runtime failed: {type(e).__name__}: {e}"
+            return plugin.runtime_error
+        if not any(b["name"] == plugin.name for b in runtime.registered_backends()):
+            plugin.runtime_error = "the plugin has no runtime library and registered no Python runtime"
+        else:
+            plugin.runtime_registered = True
+        return plugin.runtime_error
 
     try:
         runtime.load_backend_library(lib)

@@ -115,3 +115,20 @@ def _as_array(x: Any) -> Any:
     if hasattr(x, "detach") and getattr(x, "requires_grad", False):
         return x.detach()
     return x
+
+
+def register_python_backend(name: str, init: Any, execute: Any, destroy: Any = None, is_available: Any = None,
+                            info: Any = None) -> None:
+    """Registers a backend whose engine is Python code (a vendor's reference
+    model or simulator) behind the same C ABI as native backends (the Python
+    bridge). It exists only in this Python process: the standalone runner
+    cannot run programs that need it.
+
+    ``init(blob: memoryview, compile_specs: dict[str, bytes]) -> handle``;
+    ``execute(handle, args: list[numpy.ndarray])``: ``args`` are the delegate's
+    inputs then its outputs, as arrays over Wick's memory (outputs at their
+    planned sizes). Either write the outputs in place and return None, or
+    return a list of output arrays (copied in; their shapes become the output
+    shapes, within the planned bounds). ``is_available() -> (bool, reason)``.
+    Unlike native backends, a Python backend allocates while executing."""
+    _runtime.register_python_backend(name, init, execute, destroy, is_available, info)

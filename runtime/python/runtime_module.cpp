@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "../host/session.h"
+#include "python_bridge.h"
 #include "program_generated.h"
 #include "wick/runtime/backend_registry.h"
 #include "wick/runtime/kernel.h"
@@ -213,6 +214,18 @@ NB_MODULE(_runtime, m) {
 
   m.def("load_backend_library", [](const std::string& path) { check(wick::load_backend_library(path.c_str())); },
         "path"_a);
+
+  m.def("register_python_backend",
+        [](const std::string& name, nb::object init, nb::object execute, nb::object destroy, nb::object is_available,
+           nb::object info) {
+          try {
+            wick_python::register_python_backend(name, init, execute, destroy, is_available, info);
+          } catch (const std::runtime_error& e) {
+            wick::fail(wick::Error::InvalidArgument, "%s", e.what());
+            raise_error(wick::Error::InvalidArgument);
+          }
+        },
+        "name"_a, "init"_a, "execute"_a, "destroy"_a = nb::none(), "is_available"_a = nb::none(), "info"_a = nb::none());
 
   m.def("registered_backends", []() {
     nb::list out;
