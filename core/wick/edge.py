@@ -43,6 +43,7 @@ def _quantized_ops() -> set:
     try:
         qd = torch.ops.quantized_decomposed
         return {qd.quantize_per_tensor.default, qd.dequantize_per_tensor.default,
+                qd.quantize_per_tensor.tensor, qd.dequantize_per_tensor.tensor,
                 qd.quantize_per_channel.default, qd.dequantize_per_channel.default}
     except AttributeError:  # pragma: no cover - older torch without the namespace
         return set()

@@ -51,6 +51,9 @@ _NOT_FOLDABLE = {torch.ops.aten.rand.default, torch.ops.aten.randn.default, torc
                  torch.ops.aten.native_dropout.default, torch.ops.aten.empty.memory_format,
                  torch.ops.aten.empty_strided.default}
 _FOLD_LIMIT_BYTES = 64 << 20
+# Dequantizing a constant ahead of time would store quantized weights as
+# float32 again; keep the int8 bytes in the file and dequantize at run time.
+_KEEP_QUANTIZED = {"quantized_decomposed::dequantize_per_tensor", "quantized_decomposed::dequantize_per_channel"}
 
 
 def lifted_constants(ep: torch.export.ExportedProgram) -> dict[torch.fx.Node, torch.Tensor]:
@@ -96,6 +99,13 @@ def out_variant(op: torch._ops.OpOverload) -> tuple[str, list[str]]:
             result = (f"{cand.name}.{cand.overload_name}", [a.name for a in outs])
             _OUT_VARIANTS[op] = result
             return result
+    if schema.name.startswith("quantized_decomposed::"):
+        # PT2E's quantize/dequantize ops have no registered out-variant; the
+        # runtime's kernels take the functional arguments plus one `out`.
+        overload = schema.overload_name or "default"
+        result = (f"{schema.name}.{overload}_out" if overload != "default" else f"{schema.name}.out", ["out"])
+        _OUT_VARIANTS[op] = result
+        return result
     raise ExportError(f"operator {op} has no out-variant, so Wick cannot plan its output memory; "
                       f"decompose it into core ATen ops before export.")
 
@@ -323,6 +333,8 @@ class _MethodBuilder:
         """Evaluates a node at export time when all its inputs are constants
         (e.g. a transposed weight), so the runtime never repeats that work."""
         if node.target in _NOT_FOLDABLE or node.target in SYM_OP_NAMES:
+            return False
+        if getattr(node.target, "_schema", None) is not None and node.target._schema.name in _KEEP_QUANTIZED:
             return False
         nodes = [a for a in node.all_input_nodes]
         if not nodes or any(n not in self.const_value for n in nodes):
