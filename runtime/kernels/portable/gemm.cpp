@@ -1,0 +1,192 @@
+#include "portable/gemm.h"
+
+#include <cstring>
+
+namespace wick {
+namespace portable {
+namespace {
+
+// Register tile (MR x NR accumulators) and cache blocks. NR = 8 floats is two
+// SSE vectors (one AVX vector); 6 x 8 accumulators fit the 16 vector registers.
+constexpr int64_t kMR = 6;
+constexpr int64_t kNR = 8;
+constexpr int64_t kKC = 256;   // depth of a packed panel
+constexpr int64_t kMC = 72;    // rows of A packed at once (MC x KC ~ 72 KiB, L2)
+constexpr int64_t kNC = 1024;  // columns of B packed at once (KC x NC ~ 1 MiB)
+
+inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// Ap: for each MR-row strip, kc columns of MR values (zero padded).
+void pack_a(const float* A, int64_t lda, int64_t mc, int64_t kc, float* Ap) {
+  for (int64_t i0 = 0; i0 < mc; i0 += kMR) {
+    const int64_t mr = min64(kMR, mc - i0);
+    if (mr == kMR) {
+      const float* r0 = A + (i0 + 0) * lda;
+      const float* r1 = A + (i0 + 1) * lda;
+      const float* r2 = A + (i0 + 2) * lda;
+      const float* r3 = A + (i0 + 3) * lda;
+      const float* r4 = A + (i0 + 4) * lda;
+      const float* r5 = A + (i0 + 5) * lda;
+      for (int64_t k = 0; k < kc; ++k) {
+        Ap[0] = r0[k];
+        Ap[1] = r1[k];
+        Ap[2] = r2[k];
+        Ap[3] = r3[k];
+        Ap[4] = r4[k];
+        Ap[5] = r5[k];
+        Ap += kMR;
+      }
+    } else {
+      for (int64_t k = 0; k < kc; ++k) {
+        for (int64_t i = 0; i < kMR; ++i) Ap[i] = i < mr ? A[(i0 + i) * lda + k] : 0.0f;
+        Ap += kMR;
+      }
+    }
+  }
+}
+
+// Bp: for each NR-column strip, kc rows of NR values (zero padded).
+void pack_b(const float* B, int64_t ldb, int64_t kc, int64_t nc, float* Bp) {
+  for (int64_t j0 = 0; j0 < nc; j0 += kNR) {
+    const int64_t nr = min64(kNR, nc - j0);
+    const float* b = B + j0;
+    if (nr == kNR) {
+      for (int64_t k = 0; k < kc; ++k) {
+        for (int64_t j = 0; j < kNR; ++j) Bp[j] = b[j];
+        b += ldb;
+        Bp += kNR;
+      }
+    } else {
+      for (int64_t k = 0; k < kc; ++k) {
+        for (int64_t j = 0; j < kNR; ++j) Bp[j] = j < nr ? b[j] : 0.0f;
+        b += ldb;
+        Bp += kNR;
+      }
+    }
+  }
+}
+
+// acc[MR][NR] = sum_k a[k][:] (outer) b[k][:]
+inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* __restrict acc) {
+  float c[kMR * kNR];
+  for (int64_t t = 0; t < kMR * kNR; ++t) c[t] = 0.0f;
+  for (int64_t k = 0; k < kc; ++k) {
+#pragma GCC unroll 6
+    for (int64_t i = 0; i < kMR; ++i) {
+      const float av = a[i];
+#pragma GCC unroll 8
+      for (int64_t j = 0; j < kNR; ++j) c[i * kNR + j] += av * b[j];
+    }
+    a += kMR;
+    b += kNR;
+  }
+  for (int64_t t = 0; t < kMR * kNR; ++t) acc[t] = c[t];
+}
+
+// C tile (mr x nr) = alpha * acc + beta * C   (beta == 0: C not read)
+inline void store_tile(const float* acc, int64_t mr, int64_t nr, float alpha, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < mr; ++i) {
+    float* c = C + i * ldc;
+    const float* s = acc + i * kNR;
+    if (beta == 0.0f) {
+      for (int64_t j = 0; j < nr; ++j) c[j] = alpha * s[j];
+    } else if (beta == 1.0f) {
+      for (int64_t j = 0; j < nr; ++j) c[j] += alpha * s[j];
+    } else {
+      for (int64_t j = 0; j < nr; ++j) c[j] = alpha * s[j] + beta * c[j];
+    }
+  }
+}
+
+void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i) {
+    float* c = C + i * ldc;
+    if (beta == 0.0f) {
+      for (int64_t j = 0; j < N; ++j) c[j] = 0.0f;
+    } else if (beta != 1.0f) {
+      for (int64_t j = 0; j < N; ++j) c[j] *= beta;
+    }
+  }
+}
+
+// Few rows (or no scratch): stream B once per row of A, vectorized over N.
+void gemm_rows(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+               int64_t ldb, float beta, float* C, int64_t ldc) {
+  scale_c(M, N, beta, C, ldc);
+  for (int64_t i = 0; i < M; ++i) {
+    float* __restrict c = C + i * ldc;
+    const float* a = A + i * lda;
+    int64_t k = 0;
+    for (; k + 4 <= K; k += 4) {
+      const float a0 = alpha * a[k], a1 = alpha * a[k + 1], a2 = alpha * a[k + 2], a3 = alpha * a[k + 3];
+      const float* __restrict b0 = B + k * ldb;
+      const float* __restrict b1 = b0 + ldb;
+      const float* __restrict b2 = b1 + ldb;
+      const float* __restrict b3 = b2 + ldb;
+      for (int64_t j = 0; j < N; ++j) c[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];
+    }
+    for (; k < K; ++k) {
+      const float a0 = alpha * a[k];
+      const float* __restrict b0 = B + k * ldb;
+      for (int64_t j = 0; j < N; ++j) c[j] += a0 * b0[j];
+    }
+  }
+}
+
+}  // namespace
+
+size_t gemm_scratch_bytes(int64_t M, int64_t N, int64_t K) {
+  if (M <= 0 || N <= 0 || K <= 0) return 0;
+  const int64_t kc = min64(K, kKC);
+  const int64_t mc = round_up(min64(M, kMC), kMR);
+  const int64_t nc = round_up(min64(N, kNC), kNR);
+  return static_cast<size_t>(mc * kc + kc * nc) * sizeof(float) + 64;
+}
+
+void gemm(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
+          float beta, float* C, int64_t ldc, void* scratch, size_t scratch_bytes) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  const size_t need = gemm_scratch_bytes(M, N, K);
+  if (M < 4 || scratch == nullptr || scratch_bytes < need) {
+    gemm_rows(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  // 64-byte align the packing buffers.
+  uintptr_t p = reinterpret_cast<uintptr_t>(scratch);
+  p = (p + 63) & ~static_cast<uintptr_t>(63);
+  float* Bp = reinterpret_cast<float*>(p);
+  const int64_t kc_max = min64(K, kKC);
+  const int64_t nc_max = round_up(min64(N, kNC), kNR);
+  float* Ap = Bp + kc_max * nc_max;
+  alignas(64) float acc[kMR * kNR];
+
+  for (int64_t jc = 0; jc < N; jc += kNC) {
+    const int64_t nc = min64(kNC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += kKC) {
+      const int64_t kc = min64(kKC, K - pc);
+      const float beta_eff = pc == 0 ? beta : 1.0f;
+      pack_b(B + pc * ldb + jc, ldb, kc, nc, Bp);
+      for (int64_t ic = 0; ic < M; ic += kMC) {
+        const int64_t mc = min64(kMC, M - ic);
+        pack_a(A + ic * lda + pc, lda, mc, kc, Ap);
+        for (int64_t jr = 0; jr < nc; jr += kNR) {
+          const int64_t nr = min64(kNR, nc - jr);
+          const float* bp = Bp + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += kMR) {
+            const int64_t mr = min64(kMR, mc - ir);
+            micro_kernel(kc, Ap + ir * kc, bp, acc);
+            store_tile(acc, mr, nr, alpha, beta_eff, C + (ic + ir) * ldc + jc + jr, ldc);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace portable
+}  // namespace wick
