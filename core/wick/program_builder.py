@@ -169,6 +169,8 @@ class _MethodBuilder:
         self.arena_tensors: dict[int, tuple[int, int]] = {}  # value id -> (nbytes, def instruction)
         self.last_use: dict[int, int] = {}
         self.report = MethodReport(name, 0, 0, 0, 0)
+        self._current_out_dtype: torch.dtype | None = None
+        self._scalar_constants: list[torch.Tensor] = []
         self.upper = {sym: int(vr.upper) for sym, vr in ep.range_constraints.items()
                       if vr.upper is not None and str(vr.upper) not in ("oo", "int_oo")}
 
@@ -288,6 +290,8 @@ class _MethodBuilder:
             k.items = items
             k.refs = refs if any(r >= 0 for r in refs) else None
             return self._add_value(ValueKind.ValueKind.IntList, k)
+        if isinstance(arg, (bool, int, float)) and type_str in ("Tensor", "Optional[Tensor]"):
+            return self._constant(self._scalar_tensor(arg))
         if isinstance(arg, bool):
             return self._bool(arg)
         if isinstance(arg, int):
@@ -305,6 +309,22 @@ class _MethodBuilder:
             k.value = arg
             return self._add_value(ValueKind.ValueKind.String, k)
         raise ExportError(f"method '{self.name}': cannot encode argument {arg!r} of type {type(arg).__name__}")
+
+    def _scalar_tensor(self, x: bool | int | float) -> torch.Tensor:
+        """A Python number passed where the schema wants a Tensor (e.g.
+        aten.mul.Tensor(x, 2)) becomes a 0-dim constant. PyTorch treats such
+        numbers as wrapped scalars that do not promote the result, so take the
+        node's output dtype when the number's kind fits it."""
+        out = self._current_out_dtype
+        if isinstance(x, bool):
+            dtype = torch.bool
+        elif isinstance(x, int):
+            dtype = out if out is not None and out != torch.bool else torch.int64
+        else:
+            dtype = out if out is not None and out.is_floating_point else torch.float32
+        t = torch.tensor(x, dtype=dtype)
+        self._scalar_constants.append(t)  # keeps id(t) unique while building
+        return t
 
     def _operator(self, name: str) -> int:
         if name not in self.op_index:
@@ -387,6 +407,9 @@ class _MethodBuilder:
             raise ExportError(f"method '{self.name}': cannot emit {target} (node {node.name})")
         op_name, out_names = out_variant(target)
         schema = target._schema
+        val = node.meta["val"]
+        first = val[0] if isinstance(val, (list, tuple)) and val else val
+        self._current_out_dtype = first.dtype if isinstance(first, torch.Tensor) else None
         args = []
         for i, a in enumerate(schema.arguments):
             if i < len(node.args) and not a.kwarg_only:
@@ -398,7 +421,6 @@ class _MethodBuilder:
             else:
                 raise ExportError(f"method '{self.name}': node {node.name} lacks argument {a.name} of {target}")
             args.append(self._arg(value, a.type))
-        val = node.meta["val"]
         if len(out_names) == 1 and isinstance(val, (list, tuple)):
             # Tensor[] output (split): one list value over fresh tensors.
             outs = [self._output_tensor(v) for v in val]

@@ -6,10 +6,13 @@ namespace wick {
 namespace portable {
 namespace {
 
-// Register tile (MR x NR accumulators) and cache blocks. NR = 8 floats is two
-// SSE vectors (one AVX vector); 6 x 8 accumulators fit the 16 vector registers.
+// Register tile (MR x NR accumulators) and cache blocks. The portable tile is
+// 6 x 8 (12 SSE vectors of accumulators). On x86-64 with GCC/Clang a second
+// copy of the inner kernel is compiled for AVX2+FMA (6 x 16, 12 YMM
+// accumulators) and chosen at run time when the CPU has it; it is the same
+// plain C++ loop, only vectorized wider by the compiler.
 constexpr int64_t kMR = 6;
-constexpr int64_t kNR = 8;
+constexpr int64_t kNRMax = 16;
 constexpr int64_t kKC = 256;   // depth of a packed panel
 constexpr int64_t kMC = 72;    // rows of A packed at once (MC x KC ~ 72 KiB, L2)
 constexpr int64_t kNC = 1024;  // columns of B packed at once (KC x NC ~ 1 MiB)
@@ -47,6 +50,7 @@ void pack_a(const float* A, int64_t lda, int64_t mc, int64_t kc, float* Ap) {
 }
 
 // Bp: for each NR-column strip, kc rows of NR values (zero padded).
+template <int64_t kNR>
 void pack_b(const float* B, int64_t ldb, int64_t kc, int64_t nc, float* Bp) {
   for (int64_t j0 = 0; j0 < nc; j0 += kNR) {
     const int64_t nr = min64(kNR, nc - j0);
@@ -68,15 +72,23 @@ void pack_b(const float* B, int64_t ldb, int64_t kc, int64_t nc, float* Bp) {
 }
 
 // acc[MR][NR] = sum_k a[k][:] (outer) b[k][:]
-inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* __restrict acc) {
+template <int64_t kNR, bool kFma>
+inline __attribute__((always_inline)) void micro_kernel_t(int64_t kc, const float* __restrict a,
+                                                          const float* __restrict b, float* __restrict acc) {
   float c[kMR * kNR];
   for (int64_t t = 0; t < kMR * kNR; ++t) c[t] = 0.0f;
   for (int64_t k = 0; k < kc; ++k) {
 #pragma GCC unroll 6
     for (int64_t i = 0; i < kMR; ++i) {
       const float av = a[i];
-#pragma GCC unroll 8
-      for (int64_t j = 0; j < kNR; ++j) c[i * kNR + j] += av * b[j];
+#pragma GCC unroll 16
+      for (int64_t j = 0; j < kNR; ++j) {
+        if (kFma) {
+          c[i * kNR + j] = __builtin_fmaf(av, b[j], c[i * kNR + j]);
+        } else {
+          c[i * kNR + j] += av * b[j];
+        }
+      }
     }
     a += kMR;
     b += kNR;
@@ -84,7 +96,30 @@ inline void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
   for (int64_t t = 0; t < kMR * kNR; ++t) acc[t] = c[t];
 }
 
+using MicroKernel = void (*)(int64_t, const float*, const float*, float*);
+
+void micro_kernel_portable(int64_t kc, const float* a, const float* b, float* acc) {
+  micro_kernel_t<8, false>(kc, a, b, acc);
+}
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(WICK_GEMM_PORTABLE_ONLY)
+#define WICK_GEMM_X86_AVX2 1
+__attribute__((target("avx2,fma"))) void micro_kernel_avx2(int64_t kc, const float* a, const float* b,
+                                                            float* acc) {
+  micro_kernel_t<16, true>(kc, a, b, acc);
+}
+
+bool cpu_has_avx2_fma() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return has;
+}
+#endif
+
 // C tile (mr x nr) = alpha * acc + beta * C   (beta == 0: C not read)
+template <int64_t kNR>
 inline void store_tile(const float* acc, int64_t mr, int64_t nr, float alpha, float beta, float* C, int64_t ldc) {
   for (int64_t i = 0; i < mr; ++i) {
     float* c = C + i * ldc;
@@ -140,22 +175,15 @@ size_t gemm_scratch_bytes(int64_t M, int64_t N, int64_t K) {
   if (M <= 0 || N <= 0 || K <= 0) return 0;
   const int64_t kc = min64(K, kKC);
   const int64_t mc = round_up(min64(M, kMC), kMR);
-  const int64_t nc = round_up(min64(N, kNC), kNR);
+  const int64_t nc = round_up(min64(N, kNC), kNRMax);
   return static_cast<size_t>(mc * kc + kc * nc) * sizeof(float) + 64;
 }
 
-void gemm(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
-          float beta, float* C, int64_t ldc, void* scratch, size_t scratch_bytes) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0 || alpha == 0.0f) {
-    scale_c(M, N, beta, C, ldc);
-    return;
-  }
-  const size_t need = gemm_scratch_bytes(M, N, K);
-  if (M < 4 || scratch == nullptr || scratch_bytes < need) {
-    gemm_rows(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    return;
-  }
+namespace {
+
+template <int64_t kNR>
+void gemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+                 int64_t ldb, float beta, float* C, int64_t ldc, void* scratch, MicroKernel micro) {
   // 64-byte align the packing buffers.
   uintptr_t p = reinterpret_cast<uintptr_t>(scratch);
   p = (p + 63) & ~static_cast<uintptr_t>(63);
@@ -170,7 +198,7 @@ void gemm(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t 
     for (int64_t pc = 0; pc < K; pc += kKC) {
       const int64_t kc = min64(kKC, K - pc);
       const float beta_eff = pc == 0 ? beta : 1.0f;
-      pack_b(B + pc * ldb + jc, ldb, kc, nc, Bp);
+      pack_b<kNR>(B + pc * ldb + jc, ldb, kc, nc, Bp);
       for (int64_t ic = 0; ic < M; ic += kMC) {
         const int64_t mc = min64(kMC, M - ic);
         pack_a(A + ic * lda + pc, lda, mc, kc, Ap);
@@ -179,13 +207,36 @@ void gemm(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t 
           const float* bp = Bp + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += kMR) {
             const int64_t mr = min64(kMR, mc - ir);
-            micro_kernel(kc, Ap + ir * kc, bp, acc);
-            store_tile(acc, mr, nr, alpha, beta_eff, C + (ic + ir) * ldc + jc + jr, ldc);
+            micro(kc, Ap + ir * kc, bp, acc);
+            store_tile<kNR>(acc, mr, nr, alpha, beta_eff, C + (ic + ir) * ldc + jc + jr, ldc);
           }
         }
       }
     }
   }
+}
+
+}  // namespace
+
+void gemm(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
+          float beta, float* C, int64_t ldc, void* scratch, size_t scratch_bytes) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  const size_t need = gemm_scratch_bytes(M, N, K);
+  if (M < 4 || scratch == nullptr || scratch_bytes < need) {
+    gemm_rows(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+#ifdef WICK_GEMM_X86_AVX2
+  if (cpu_has_avx2_fma()) {
+    gemm_packed<16>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch, micro_kernel_avx2);
+    return;
+  }
+#endif
+  gemm_packed<8>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch, micro_kernel_portable);
 }
 
 }  // namespace portable
