@@ -131,13 +131,15 @@ class ConstantStore:
         self.chunks: list[bytes] = []
         self.size = 0
         self._by_id: dict[int, int] = {}
+        self._keep: list[torch.Tensor] = []
 
     def add(self, t: torch.Tensor) -> int:
         key = id(t)
         if key in self._by_id:
             return self._by_id[key]
+        self._keep.append(t)  # an id stays unique only while its tensor lives
         data = t.detach().contiguous().cpu()
-        raw = data.view(torch.uint8).numpy().tobytes() if data.numel() else b""
+        raw = data.reshape(-1).view(torch.uint8).numpy().tobytes() if data.numel() else b""
         offset = _align(self.size, CONSTANT_ALIGNMENT)
         if offset > self.size:
             self.chunks.append(b"\0" * (offset - self.size))

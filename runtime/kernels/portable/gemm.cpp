@@ -11,7 +11,9 @@ namespace {
 // copy of the inner kernel is compiled for AVX2+FMA (6 x 16, 12 YMM
 // accumulators) and chosen at run time when the CPU has it; it is the same
 // plain C++ loop, only vectorized wider by the compiler.
-constexpr int64_t kMR = 6;
+constexpr int64_t kMRPortable = 6;
+constexpr int64_t kMRAvx2 = WICK_MR_AVX2;
+constexpr int64_t kMRMax = 8;
 constexpr int64_t kNRMax = 16;
 constexpr int64_t kKC = 256;   // depth of a packed panel
 constexpr int64_t kMC = 72;    // rows of A packed at once (MC x KC ~ 72 KiB, L2)
@@ -21,23 +23,14 @@ inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 // Ap: for each MR-row strip, kc columns of MR values (zero padded).
+template <int64_t kMR>
 void pack_a(const float* A, int64_t lda, int64_t mc, int64_t kc, float* Ap) {
   for (int64_t i0 = 0; i0 < mc; i0 += kMR) {
     const int64_t mr = min64(kMR, mc - i0);
     if (mr == kMR) {
-      const float* r0 = A + (i0 + 0) * lda;
-      const float* r1 = A + (i0 + 1) * lda;
-      const float* r2 = A + (i0 + 2) * lda;
-      const float* r3 = A + (i0 + 3) * lda;
-      const float* r4 = A + (i0 + 4) * lda;
-      const float* r5 = A + (i0 + 5) * lda;
+      const float* r = A + i0 * lda;
       for (int64_t k = 0; k < kc; ++k) {
-        Ap[0] = r0[k];
-        Ap[1] = r1[k];
-        Ap[2] = r2[k];
-        Ap[3] = r3[k];
-        Ap[4] = r4[k];
-        Ap[5] = r5[k];
+        for (int64_t i = 0; i < kMR; ++i) Ap[i] = r[i * lda + k];
         Ap += kMR;
       }
     } else {
@@ -72,7 +65,7 @@ void pack_b(const float* B, int64_t ldb, int64_t kc, int64_t nc, float* Bp) {
 }
 
 // acc[MR][NR] = sum_k a[k][:] (outer) b[k][:]
-template <int64_t kNR, bool kFma>
+template <int64_t kMR, int64_t kNR, bool kFma>
 inline __attribute__((always_inline)) void micro_kernel_t(int64_t kc, const float* __restrict a,
                                                           const float* __restrict b, float* __restrict acc) {
   float c[kMR * kNR];
@@ -99,14 +92,14 @@ inline __attribute__((always_inline)) void micro_kernel_t(int64_t kc, const floa
 using MicroKernel = void (*)(int64_t, const float*, const float*, float*);
 
 void micro_kernel_portable(int64_t kc, const float* a, const float* b, float* acc) {
-  micro_kernel_t<8, false>(kc, a, b, acc);
+  micro_kernel_t<kMRPortable, 8, false>(kc, a, b, acc);
 }
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(WICK_GEMM_PORTABLE_ONLY)
 #define WICK_GEMM_X86_AVX2 1
 __attribute__((target("avx2,fma"))) void micro_kernel_avx2(int64_t kc, const float* a, const float* b,
                                                             float* acc) {
-  micro_kernel_t<16, true>(kc, a, b, acc);
+  micro_kernel_t<kMRAvx2, 16, true>(kc, a, b, acc);
 }
 
 bool cpu_has_avx2_fma() {
@@ -119,7 +112,7 @@ bool cpu_has_avx2_fma() {
 #endif
 
 // C tile (mr x nr) = alpha * acc + beta * C   (beta == 0: C not read)
-template <int64_t kNR>
+template <int64_t kMR, int64_t kNR>
 inline void store_tile(const float* acc, int64_t mr, int64_t nr, float alpha, float beta, float* C, int64_t ldc) {
   for (int64_t i = 0; i < mr; ++i) {
     float* c = C + i * ldc;
@@ -174,14 +167,14 @@ void gemm_rows(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int
 size_t gemm_scratch_bytes(int64_t M, int64_t N, int64_t K) {
   if (M <= 0 || N <= 0 || K <= 0) return 0;
   const int64_t kc = min64(K, kKC);
-  const int64_t mc = round_up(min64(M, kMC), kMR);
+  const int64_t mc = round_up(min64(M, kMC), kMRMax);
   const int64_t nc = round_up(min64(N, kNC), kNRMax);
   return static_cast<size_t>(mc * kc + kc * nc) * sizeof(float) + 64;
 }
 
 namespace {
 
-template <int64_t kNR>
+template <int64_t kMR, int64_t kNR>
 void gemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
                  int64_t ldb, float beta, float* C, int64_t ldc, void* scratch, MicroKernel micro) {
   // 64-byte align the packing buffers.
@@ -201,14 +194,14 @@ void gemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float* A, i
       pack_b<kNR>(B + pc * ldb + jc, ldb, kc, nc, Bp);
       for (int64_t ic = 0; ic < M; ic += kMC) {
         const int64_t mc = min64(kMC, M - ic);
-        pack_a(A + ic * lda + pc, lda, mc, kc, Ap);
+        pack_a<kMR>(A + ic * lda + pc, lda, mc, kc, Ap);
         for (int64_t jr = 0; jr < nc; jr += kNR) {
           const int64_t nr = min64(kNR, nc - jr);
           const float* bp = Bp + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += kMR) {
             const int64_t mr = min64(kMR, mc - ir);
             micro(kc, Ap + ir * kc, bp, acc);
-            store_tile<kNR>(acc, mr, nr, alpha, beta_eff, C + (ic + ir) * ldc + jc + jr, ldc);
+            store_tile<kMR, kNR>(acc, mr, nr, alpha, beta_eff, C + (ic + ir) * ldc + jc + jr, ldc);
           }
         }
       }
@@ -232,11 +225,11 @@ void gemm(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t 
   }
 #ifdef WICK_GEMM_X86_AVX2
   if (cpu_has_avx2_fma()) {
-    gemm_packed<16>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch, micro_kernel_avx2);
+    gemm_packed<kMRAvx2, 16>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch, micro_kernel_avx2);
     return;
   }
 #endif
-  gemm_packed<8>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch, micro_kernel_portable);
+  gemm_packed<kMRPortable, 8>(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch, micro_kernel_portable);
 }
 
 }  // namespace portable
