@@ -37,6 +37,8 @@ VIEW_TO_COPY = {
 # symbolic-shape arithmetic, and PT2E's quantize/dequantize ops.
 _SYM_OPS = {torch.ops.aten.sym_size.int, operator.add, operator.sub, operator.mul, operator.floordiv,
             operator.getitem}
+# Control flow the program builder lowers to jump instructions.
+CONTROL_FLOW_OPS = {torch.ops.higher_order.cond}
 
 
 def _quantized_ops() -> set:
@@ -69,7 +71,7 @@ _CORE = None
 def allowed_ops() -> set:
     global _CORE
     if _CORE is None:
-        _CORE = core_aten_ops() | set(VIEW_TO_COPY.values()) | _SYM_OPS | _quantized_ops()
+        _CORE = core_aten_ops() | set(VIEW_TO_COPY.values()) | _SYM_OPS | _quantized_ops() | CONTROL_FLOW_OPS
     return _CORE
 
 
@@ -109,7 +111,7 @@ def _source_line(node: torch.fx.Node) -> str:
 def verify_edge(ep: ExportedProgram) -> None:
     """Checks every op is in the Edge dialect and every dtype supported."""
     allowed = allowed_ops()
-    for node in ep.graph.nodes:
+    for node in _all_nodes(ep):
         if node.op != "call_function":
             continue
         if node.target not in allowed:
@@ -127,12 +129,21 @@ def verify_edge(ep: ExportedProgram) -> None:
                 )
 
 
+def _all_nodes(ep: ExportedProgram):
+    """Nodes of the graph and of every nested graph (torch.cond branches)."""
+    for gm in ep.graph_module.modules():
+        if isinstance(gm, torch.fx.GraphModule):
+            yield from gm.graph.nodes
+
+
 def _replace_views(ep: ExportedProgram) -> None:
-    for node in ep.graph.nodes:
+    for node in _all_nodes(ep):
         if node.op == "call_function" and node.target in VIEW_TO_COPY:
             node.target = VIEW_TO_COPY[node.target]
-    ep.graph.lint()
-    ep.graph_module.recompile()
+    for gm in ep.graph_module.modules():
+        if isinstance(gm, torch.fx.GraphModule):
+            gm.graph.lint()
+            gm.recompile()
 
 
 def to_edge(programs: ExportedProgram | dict[str, ExportedProgram], decompositions: dict | None = None) -> EdgeProgram:

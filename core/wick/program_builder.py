@@ -20,8 +20,9 @@ import torch
 from . import memory_planner
 from .edge import EdgeProgram
 from .errors import ExportError
-from .fb import (Bool, BoolList, Double, DoubleList, Instruction, InstructionKind, Int, IntList, KernelCall,
-                 Method, Null, Operator, Program, Segment, String, Tensor, TensorList, Value, ValueKind)
+from .fb import (Bool, BoolList, Double, DoubleList, Instruction, InstructionKind, Int, IntList, JumpFalse,
+                 KernelCall, Method, Move, Null, Operator, Program, Segment, String, Tensor, TensorList, Value,
+                 ValueKind)
 from .fb import Delegate as FbDelegate
 from .fb import DelegateCall as FbDelegateCall
 from .fb import CompileSpec as FbCompileSpec
@@ -387,6 +388,9 @@ class _MethodBuilder:
         if delegate is not None:
             self._delegate_call(node, delegate)
             return
+        if target is torch.ops.higher_order.cond:
+            self._cond(node)
+            return
         if self._try_fold(node):
             return
         if target in SYM_OP_NAMES:
@@ -439,6 +443,58 @@ class _MethodBuilder:
             args.extend(outs)
             self.node_value[node] = outs
         self._kernel_call(op_name, args)
+
+    def _instruction(self, kind: int, table: Any) -> int:
+        ins = Instruction.InstructionT()
+        ins.kindType = kind
+        ins.kind = table
+        self.instructions.append(ins)
+        return len(self.instructions) - 1
+
+    def _jump_false(self, cond: int) -> Any:
+        j = JumpFalse.JumpFalseT()
+        j.cond = self._use(cond)
+        self._instruction(InstructionKind.InstructionKind.JumpFalse, j)
+        return j  # destination is patched once known
+
+    def _move(self, src: int, dst: int) -> None:
+        m = Move.MoveT()
+        m.from_ = self._use(src)
+        m.to = dst
+        self._instruction(InstructionKind.InstructionKind.Move, m)
+        self.last_use[dst] = len(self.instructions)
+
+    def _inline(self, gm: torch.fx.GraphModule, operands: list, outs: list[int]) -> None:
+        """Emits a torch.cond branch in place; its results move into `outs`."""
+        placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
+        for ph, operand in zip(placeholders, operands):
+            if operand in self.const_value:
+                self.const_value[ph] = self.const_value[operand]
+            else:
+                self.node_value[ph] = self.node_value[operand]
+        for n in gm.graph.nodes:
+            if n.op == "call_function":
+                self._call(n)
+            elif n.op == "output":
+                for result, out in zip(n.args[0], outs):
+                    self._move(self._node_tensor(result), out)
+
+    def _cond(self, node: torch.fx.Node) -> None:
+        """torch.cond as jumps: JumpFalse(pred) -> else; then-branch; jump to
+        end (JumpFalse on a constant false); else-branch; end. Both branches
+        move their results into the same output tensors."""
+        pred, true_attr, false_attr, operands = node.args
+        if not isinstance(pred, torch.fx.Node):
+            raise ExportError(f"method '{self.name}': torch.cond with a constant predicate should be folded away")
+        outs = [self._output_tensor(v) for v in node.meta["val"]]
+        to_else = self._jump_false(self._node_tensor(pred))
+        self._inline(getattr(self.ep.graph_module, true_attr.target), list(operands), outs)
+        to_end = self._jump_false(self._bool(False))
+        to_else.destination = len(self.instructions)
+        self._inline(getattr(self.ep.graph_module, false_attr.target), list(operands), outs)
+        to_end.destination = len(self.instructions)
+        self.node_value[node] = outs
+        self.report.ops["control_flow:cond"] += 1
 
     def _delegate_call(self, node: torch.fx.Node, record: Any) -> None:
         inputs = [self._node_tensor(a) for a in record.inputs]

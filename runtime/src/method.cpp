@@ -386,9 +386,13 @@ Error Method::execute() {
         err = s.kernel->fn(ctx, s.args, s.num_args);
         break;
       case fb::InstructionKind::DelegateCall: err = run_delegate(s); break;
-      case fb::InstructionKind::JumpFalse:
-        if (!values_[s.a].b) next = s.b;
+      case fb::InstructionKind::JumpFalse: {
+        const Value& cond = values_[s.a];
+        bool truth = cond.is_tensor() ? (cond.tensor->numel() == 1 && *cond.tensor->data_as<const uint8_t>() != 0)
+                                      : cond.b;
+        if (!truth) next = s.b;
         break;
+      }
       case fb::InstructionKind::Move: {
         Value& from = values_[s.a];
         Value& to = values_[s.b];

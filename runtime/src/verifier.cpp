@@ -197,8 +197,14 @@ Error verify_method(const fb::Program* program, const fb::Method* method, size_t
       }
       case fb::InstructionKind::JumpFalse: {
         const fb::JumpFalse* jump = ins->kind_as_JumpFalse();
-        if (jump->cond() >= num_values || method->values()->Get(jump->cond())->kind_type() != fb::ValueKind::Bool) {
-          return bad("jump condition is not a bool value", name, i);
+        // The condition is a Bool value or a one-element bool tensor (a
+        // torch.cond predicate computed by a kernel).
+        const fb::Value* cond = jump->cond() < num_values ? method->values()->Get(jump->cond()) : nullptr;
+        bool is_bool_tensor = cond != nullptr && cond->kind_type() == fb::ValueKind::Tensor &&
+                              cond->kind_as_Tensor()->dtype() == fb::ScalarType::Bool &&
+                              cond->kind_as_Tensor()->nbytes() == 1;
+        if (cond == nullptr || (cond->kind_type() != fb::ValueKind::Bool && !is_bool_tensor)) {
+          return bad("jump condition is not a bool value or one-element bool tensor", name, i);
         }
         // Schema v1 has forward jumps only, so no program can loop forever.
         if (jump->destination() > num_instructions || jump->destination() <= i) {

@@ -12,11 +12,11 @@ namespace {
 // accumulators) and chosen at run time when the CPU has it; it is the same
 // plain C++ loop, only vectorized wider by the compiler.
 constexpr int64_t kMRPortable = 6;
-constexpr int64_t kMRAvx2 = WICK_MR_AVX2;
+constexpr int64_t kMRAvx2 = 5;  // 10 accumulators + 2 B vectors + 1 broadcast: no spills
 constexpr int64_t kMRMax = 8;
 constexpr int64_t kNRMax = 16;
 constexpr int64_t kKC = 256;   // depth of a packed panel
-constexpr int64_t kMC = 72;    // rows of A packed at once (MC x KC ~ 72 KiB, L2)
+constexpr int64_t kMC = 120;   // rows of A packed at once (MC x KC = 120 KiB, L2); multiple of both MRs
 constexpr int64_t kNC = 1024;  // columns of B packed at once (KC x NC ~ 1 MiB)
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
