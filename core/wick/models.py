@@ -218,3 +218,26 @@ STANDARD_MODELS = {
     "mlp": mlp,
     "small_cnn": small_cnn,
 }
+
+
+def int8_variant(name: str, quantizer=None):
+    """The int8 variant of a standard model: the PT2E flow (per-channel
+    symmetric int8 weights, per-tensor affine int8 activations) calibrated on
+    the example input. Returns (quantized GraphModule, example_inputs).
+
+    ``quantizer`` defaults to torchao's reference XNNPACK-style symmetric
+    quantizer (``pip install --no-deps torchao==0.18.0``); backends pass their
+    own."""
+    try:
+        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("int8 variants need torchao: pip install --no-deps torchao==0.18.0") from e
+    if quantizer is None:
+        from torchao.testing.pt2e._xnnpack_quantizer import XNNPACKQuantizer, get_symmetric_quantization_config
+
+        quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
+    model, example = STANDARD_MODELS[name]()
+    graph = torch.export.export(model, example).module()
+    prepared = prepare_pt2e(graph, quantizer)
+    prepared(*example)
+    return convert_pt2e(prepared), example
