@@ -13,7 +13,6 @@ namespace {
 // plain C++ loop, only vectorized wider by the compiler.
 constexpr int64_t kMRPortable = 6;
 constexpr int64_t kMRAvx2 = 5;  // 10 accumulators + 2 B vectors + 1 broadcast: no spills
-constexpr int64_t kMRMax = 8;
 constexpr int64_t kNRMax = 16;
 constexpr int64_t kKC = 256;   // depth of a packed panel
 constexpr int64_t kMC = 120;   // rows of A packed at once (MC x KC = 120 KiB, L2); multiple of both MRs
@@ -167,7 +166,9 @@ void gemm_rows(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int
 size_t gemm_scratch_bytes(int64_t M, int64_t N, int64_t K) {
   if (M <= 0 || N <= 0 || K <= 0) return 0;
   const int64_t kc = min64(K, kKC);
-  const int64_t mc = round_up(min64(M, kMC), kMRMax);
+  const int64_t mc_a = round_up(min64(M, kMC), kMRAvx2);
+  const int64_t mc_p = round_up(min64(M, kMC), kMRPortable);
+  const int64_t mc = mc_a > mc_p ? mc_a : mc_p;
   const int64_t nc = round_up(min64(N, kNC), kNRMax);
   return static_cast<size_t>(mc * kc + kc * nc) * sizeof(float) + 64;
 }
