@@ -77,7 +77,7 @@ Error pool_geometry(KernelContext& ctx, const Tensor& in, const int64_t* k, cons
 Error max_pool2d_with_indices_out(KernelContext& ctx, Value* const* args, int num_args) {
   WICK_TRY(check_num_args(ctx, num_args, 8));
   Tensor *in, *out, *indices;
-  int64_t k[2], s[2], p[2], d[2];
+  int64_t k[2] = {}, s[2] = {}, p[2] = {}, d[2] = {};
   bool ceil_mode;
   WICK_TRY(get_tensor(ctx, args, 0, &in));
   WICK_TRY(pair_arg(ctx, args, 1, "kernel_size", 0, 0, false, k));
@@ -130,7 +130,7 @@ Error max_pool2d_with_indices_out(KernelContext& ctx, Value* const* args, int nu
 Error avg_pool2d_out(KernelContext& ctx, Value* const* args, int num_args) {
   WICK_TRY(check_num_args(ctx, num_args, 8));
   Tensor *in, *out;
-  int64_t k[2], s[2], p[2];
+  int64_t k[2] = {}, s[2] = {}, p[2] = {};
   const int64_t d[2] = {1, 1};
   bool ceil_mode, count_include_pad, has_div;
   int64_t divisor;
@@ -181,7 +181,7 @@ Error avg_pool2d_out(KernelContext& ctx, Value* const* args, int num_args) {
 Error adaptive_avg_pool2d_out(KernelContext& ctx, Value* const* args, int num_args) {
   WICK_TRY(check_num_args(ctx, num_args, 3));
   Tensor *in, *out;
-  int64_t os[2];
+  int64_t os[2] = {};
   WICK_TRY(get_tensor(ctx, args, 0, &in));
   WICK_TRY(pair_arg(ctx, args, 1, "output_size", 0, 0, false, os));
   WICK_TRY(get_tensor(ctx, args, 2, &out));

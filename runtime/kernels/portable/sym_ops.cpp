@@ -23,7 +23,7 @@ Error sym_size(KernelContext& ctx, Value* const* args, int num_args) {
   WICK_TRY(check_num_args(ctx, num_args, 3));
   Tensor* self;
   int64_t dim_arg;
-  Value* out;
+  Value* out = nullptr;
   if (args[0] == nullptr || args[0]->tag != ValueTag::Tensor || args[0]->tensor == nullptr) {
     return fail(Error::InvalidArgument, "%s: argument 0 must be a Tensor", ctx.op_name);
   }
@@ -48,7 +48,7 @@ enum class SymOp { Add, Sub, Mul, FloorDiv };
 Error sym_binary(KernelContext& ctx, Value* const* args, int num_args, SymOp op) {
   WICK_TRY(check_num_args(ctx, num_args, 3));
   int64_t a, b;
-  Value* out;
+  Value* out = nullptr;
   WICK_TRY(get_int(ctx, args, 0, &a));
   WICK_TRY(get_int(ctx, args, 1, &b));
   WICK_TRY(get_int_out(ctx, args, 2, &out));

@@ -39,9 +39,6 @@ static Error check_tensor(const KernelContext& ctx, int i, const Tensor* t) {
       return fail(Error::InvalidArgument, "%s: argument %d has negative size in dim %d", ctx.op_name, i, d);
     }
   }
-  if (t->data == nullptr && t->capacity > 0) {
-    return fail(Error::InvalidArgument, "%s: argument %d has no data", ctx.op_name, i);
-  }
   return Error::Ok;
 }
 
