@@ -1,6 +1,7 @@
 #include "session.h"
 
 #include <cstring>
+#include <new>
 
 namespace wick {
 
@@ -15,7 +16,8 @@ Error Session::open_file(const std::string& path) {
 }
 
 Error Session::open_buffer(const void* data, size_t size) {
-  buffer_.reset(new uint64_t[(size + 7) / 8 + 1]);
+  buffer_.reset(new (std::nothrow) uint64_t[(size + 7) / 8 + 1]);
+  if (!buffer_) return fail(Error::OutOfMemory, "cannot allocate %zu bytes for the program", size);
   std::memcpy(buffer_.get(), data, size);
   return Program::load(buffer_.get(), size, &program_);
 }
@@ -31,10 +33,16 @@ Error Session::load_method(const std::string& name, LoadedMethod** out) {
   for (int attempt = 0; attempt < 4; ++attempt) {
     auto loaded = std::make_unique<LoadedMethod>();
     loaded->arena_size_ = arena;
-    loaded->arena_.reset(new uint8_t[arena + 64]);
+    // nothrow: the sizes come from the file, and a corrupt or hostile file
+    // must end in an error code, not an exception.
+    loaded->arena_.reset(new (std::nothrow) uint8_t[arena + 64]);
+    loaded->runtime_memory_.reset(new (std::nothrow) uint8_t[runtime_bytes]);
+    if (!loaded->arena_ || !loaded->runtime_memory_) {
+      return fail(Error::OutOfMemory, "method '%s' needs a %zu-byte arena and %zu bytes of bookkeeping, which could "
+                  "not be allocated", name.c_str(), arena, runtime_bytes);
+    }
     uint8_t* arena_ptr = loaded->arena_.get();
     arena_ptr += (64 - reinterpret_cast<uintptr_t>(arena_ptr) % 64) % 64;
-    loaded->runtime_memory_.reset(new uint8_t[runtime_bytes]);
     loaded->runtime_bytes_ = runtime_bytes;
     MemoryAllocator allocator(loaded->runtime_memory_.get(), runtime_bytes);
     Error err = loaded->method_.load(program_, index, allocator, arena_ptr, arena);

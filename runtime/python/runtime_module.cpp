@@ -25,7 +25,9 @@ namespace {
 nb::object g_wick_error;  // wick.errors.WickError, set by the Python package
 
 [[noreturn]] void raise_error(wick::Error err, const std::string& context = "") {
-  std::string message = context.empty() ? wick::last_error_message() : context + ": " + wick::last_error_message();
+  std::string raw = context.empty() ? wick::last_error_message() : context + ": " + wick::last_error_message();
+  // A corrupt file can put any bytes into a message (an operator name, say).
+  nb::object message = nb::steal(PyUnicode_DecodeUTF8(raw.data(), static_cast<Py_ssize_t>(raw.size()), "replace"));
   nb::object exc = g_wick_error.is_valid() ? g_wick_error(message, wick::error_name(err))
                                           : nb::module_::import_("builtins").attr("RuntimeError")(message);
   PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());

@@ -138,6 +138,7 @@ Error verify_method(const fb::Program* program, const fb::Method* method, size_t
   }
   const char* name = method->name()->c_str();
   if (method->values() == nullptr) return bad("method without values", name, 0);
+  if (method->arena_bytes() > (uint64_t(1) << 44)) return bad("planned arena larger than 16 TiB", name, 0);
   uint32_t num_values = method->values()->size();
   for (uint32_t i = 0; i < num_values; ++i) WICK_TRY(verify_value(program, method, i, file_size));
   WICK_TRY(verify_index_list(method->inputs(), num_values, "input index out of range", name, 0));
