@@ -52,16 +52,28 @@ def _quantized_ops() -> set:
 
 
 def core_aten_ops() -> set:
-    """The 189 core ATen overloads of this torch (ops tagged torch.Tag.core)."""
+    """The core ATen overloads of this torch: ops tagged torch.Tag.core.
+
+    Enumerated from every registered schema, so the answer does not depend on
+    which op packets happen to be loaded: 193 in torch 2.13 (a scan of
+    ``dir(torch.ops.aten)`` in a fresh process sees 189, missing
+    avg_pool1d, adaptive_avg_pool1d, sym_is_contiguous and one more that load
+    lazily)."""
     found = set()
-    for name in dir(torch.ops.aten):
-        packet = getattr(torch.ops.aten, name, None)
-        if not isinstance(packet, torch._ops.OpOverloadPacket):
+    seen = set()
+    for schema in torch._C._jit_get_all_schemas():
+        if not schema.name.startswith("aten::"):
             continue
-        for overload in packet.overloads():
-            op = getattr(packet, overload)
-            if torch.Tag.core in op.tags:
-                found.add(op)
+        key = (schema.name[len("aten::"):], schema.overload_name or "default")
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            op = getattr(getattr(torch.ops.aten, key[0]), key[1])
+        except (AttributeError, RuntimeError):
+            continue
+        if torch.Tag.core in op.tags:
+            found.add(op)
     return found
 
 
