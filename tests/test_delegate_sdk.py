@@ -286,3 +286,38 @@ def test_generated_template_passes_its_own_tests(site, tmp_path):
     res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root / "tests")],
                          capture_output=True, text=True, env=env_with(site), cwd=root)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+QUANT_FACTORY = """
+import torch
+
+def make():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+                                torch.nn.Linear(8 * 6 * 6, 5))
+    example = (torch.randn(1, 3, 6, 6),)
+    calibration = [(torch.randn(1, 3, 6, 6),) for _ in range(4)]
+    return model, example, None, calibration
+"""
+
+
+def test_cli_quantize_runs_the_first_backends_quantizer(site, tmp_path):
+    (tmp_path / "q.py").write_text(QUANT_FACTORY)
+    out = tmp_path / "q.wick"
+    res = subprocess.run([sys.executable, "-m", "wick.cli", "export", f"{tmp_path / 'q.py'}:make", "-o", str(out),
+                          "--backend", "test_unary", "--quantize"], capture_output=True, text=True,
+                         env=env_with(site))
+    assert res.returncode == 0, res.stderr
+    info = json.loads(subprocess.run([sys.executable, "-m", "wick.cli", "inspect", str(out), "--json"],
+                                     capture_output=True, text=True).stdout)["methods"][0]
+    assert info["ops"].get("quantized_decomposed::quantize_per_tensor.out", 0) >= 2
+    assert info["ops"].get("quantized_decomposed::dequantize_per_channel.out", 0) >= 2
+    # int8 weights stay int8 in the file: far smaller than the float32 weights
+    assert info["constant_bytes"] < (8 * 3 * 9 + 8 * 36 * 5) * 4 * 0.5
+
+
+def test_quantize_without_a_backend_is_a_usage_error(tmp_path):
+    (tmp_path / "q.py").write_text(QUANT_FACTORY)
+    res = subprocess.run([sys.executable, "-m", "wick.cli", "export", f"{tmp_path / 'q.py'}:make", "-o",
+                          str(tmp_path / "q.wick"), "--quantize"], capture_output=True, text=True)
+    assert res.returncode == 2 and "--backend" in res.stderr

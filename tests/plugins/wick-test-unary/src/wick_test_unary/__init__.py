@@ -5,7 +5,7 @@ import os
 import struct
 
 from wick.delegate_sdk import (Backend, Partition, PartitionResult, Partitioner, PluginDescriptor,
-                               PreprocessResult, hookimpl)
+                               PreprocessResult, Quantizer, hookimpl)
 
 RUNTIME_LIBRARY = os.path.join(os.path.dirname(__file__), "libwick_test_unary_runtime.so")
 
@@ -60,3 +60,18 @@ def wick_backend_descriptor():
 @hookimpl
 def wick_backend_partitioner(compile_specs):
     return UnaryPartitioner(compile_specs)
+
+
+class ReferenceQuantizer(Quantizer):
+    """torchao's reference symmetric quantizer (per-channel int8 weights,
+    per-tensor affine int8 activations), to exercise `wick export --quantize`."""
+
+    def quantizer(self):
+        from torchao.testing.pt2e._xnnpack_quantizer import XNNPACKQuantizer, get_symmetric_quantization_config
+
+        return XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
+
+
+@hookimpl
+def wick_backend_quantizer(compile_specs):
+    return ReferenceQuantizer()
