@@ -14,9 +14,12 @@ def quantize(model: torch.nn.Module, example_inputs: tuple, backend: str,
     """prepare_pt2e with ``backend``'s quantizer, calibrate on ``calibration``
     (default: the example inputs), convert_pt2e. Returns the quantized module
     (a GraphModule with quantize/dequantize ops) ready for export."""
-    from torch.ao.quantization.quantize_pt2e import convert_pt2e, prepare_pt2e
-
     from . import plugins
+
+    try:  # torch 2.13 keeps the PT2E flow in torchao
+        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+    except ImportError:
+        raise ExportError("quantization needs torchao: pip install --no-deps torchao==0.18.0") from None
 
     try:
         plugin = plugins.get(backend)
