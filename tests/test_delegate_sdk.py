@@ -321,3 +321,35 @@ def test_quantize_without_a_backend_is_a_usage_error(tmp_path):
     res = subprocess.run([sys.executable, "-m", "wick.cli", "export", f"{tmp_path / 'q.py'}:make", "-o",
                           str(tmp_path / "q.wick"), "--quantize"], capture_output=True, text=True)
     assert res.returncode == 2 and "--backend" in res.stderr
+
+
+def test_backend_registered_statically_runs_without_dynamic_loading(site, tmp_path):
+    """The template's pure-C runtime half linked into a binary and registered
+    with wick::register_backend: no dlopen, as on a microcontroller."""
+    backend_c = site.parent / "wick-tmpl-be" / "runtime" / "tmpl_be_backend.c"
+    build = tmp_path / "build"
+    res = subprocess.run(["cmake", "-S", os.path.join(HERE, "cpp", "static_backend"), "-B", str(build),
+                          f"-Dwick_DIR={wick.cmake_dir()}", f"-DBACKEND_SOURCE={backend_c}",
+                          "-DCMAKE_BUILD_TYPE=Release"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = subprocess.run(["cmake", "--build", str(build), "-j2"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    sys.path.insert(0, str(site))
+    try:
+        importlib.invalidate_caches()
+        plugins.discover(refresh=True)
+        model = Elementwise().eval()
+        program = wick.export(model, INPUTS, backends=["tmpl_be"])
+    finally:
+        sys.path.remove(str(site))
+        plugins.discover(refresh=True)
+    path = tmp_path / "m.wick"
+    program.save(str(path))
+    res = subprocess.run([str(build / "static_backend"), str(path)], capture_output=True, text=True)
+    # hardtanh is not claimed by tmpl_be: it runs on the linked portable kernels
+    assert res.returncode == 0, res.stderr
+    pattern = (torch.arange(32) % 17).float().mul(0.25).sub(2).reshape(4, 8)
+    with torch.no_grad():
+        expected = torch.cat([o.flatten() for o in model(pattern, pattern.clone())])
+    got = torch.tensor([float(v) for v in res.stdout.split()])
+    torch.testing.assert_close(got, expected)
