@@ -43,11 +43,13 @@ CONTROL_FLOW_OPS = {torch.ops.higher_order.cond}
 
 def _quantized_ops() -> set:
     try:
+        import torch.ao.quantization.fx._decomposed  # noqa: F401 - defines the quantized_decomposed ops
+
         qd = torch.ops.quantized_decomposed
         return {qd.quantize_per_tensor.default, qd.dequantize_per_tensor.default,
                 qd.quantize_per_tensor.tensor, qd.dequantize_per_tensor.tensor,
                 qd.quantize_per_channel.default, qd.dequantize_per_channel.default}
-    except AttributeError:  # pragma: no cover - older torch without the namespace
+    except (AttributeError, ImportError):  # pragma: no cover - a torch without the namespace
         return set()
 
 
@@ -148,6 +150,25 @@ def _all_nodes(ep: ExportedProgram):
             yield from gm.graph.nodes
 
 
+# Export-time checks with no effect on values; the runtime verifies shapes
+# and dtypes itself, so they are dropped rather than lowered.
+_ASSERTION_OPS = {
+    torch.ops.aten._assert_tensor_metadata.default,
+    torch.ops.aten._assert_scalar.default,
+    torch.ops.aten.sym_constrain_range_for_size.default,
+    torch.ops.aten._assert_async.msg,
+}
+
+
+def _drop_assertions(ep: ExportedProgram) -> None:
+    for gm in ep.graph_module.modules():
+        if not isinstance(gm, torch.fx.GraphModule):
+            continue
+        for node in list(gm.graph.nodes):
+            if node.op == "call_function" and node.target in _ASSERTION_OPS and not node.users:
+                gm.graph.erase_node(node)
+
+
 def _replace_views(ep: ExportedProgram) -> None:
     for node in _all_nodes(ep):
         if node.op == "call_function" and node.target in VIEW_TO_COPY:
@@ -169,6 +190,7 @@ def to_edge(programs: ExportedProgram | dict[str, ExportedProgram], decompositio
     methods = {}
     for name, ep in programs.items():
         edge = ep.run_decompositions(table)
+        _drop_assertions(edge)
         _replace_views(edge)
         verify_edge(edge)
         methods[name] = edge

@@ -83,32 +83,49 @@ def _align(n: int, a: int) -> int:
 _OUT_VARIANTS: dict = {}
 
 
-def out_variant(op: torch._ops.OpOverload) -> tuple[str, list[str]]:
-    """The out-variant of a functional op: its name ("aten::add.out") and the
-    names of its out arguments. Matched by argument names and types."""
+def out_variant(op: torch._ops.OpOverload) -> tuple[str, list[str], list[str]]:
+    """The out-variant of a functional op: its name ("aten::add.out"), the
+    names of the functional arguments it keeps, and its out arguments.
+
+    Matched by argument names and types. Factory-style ops lose arguments the
+    out tensor already answers (dtype, layout, device: e.g. aten::_to_copy.out
+    keeps self, non_blocking, memory_format), so a variant whose arguments are
+    an ordered subset is accepted when no exact match exists."""
     if op in _OUT_VARIANTS:
         return _OUT_VARIANTS[op]
     schema = op._schema
     signature = [(a.name, str(a.type)) for a in schema.arguments]
     packet = getattr(getattr(torch.ops, op.namespace), schema.name.split("::")[1])
+    exact, subset = None, None
     for overload in packet.overloads():
         cand = getattr(packet, overload)._schema
-        outs = [a for a in cand.arguments if a.kwarg_only and a.alias_info is not None and a.alias_info.is_write]
-        ins = [(a.name, str(a.type)) for a in cand.arguments if not (a.kwarg_only and a.alias_info is not None
-                                                                     and a.alias_info.is_write)]
-        if outs and ins == signature and len(outs) == len(schema.returns):
-            result = (f"{cand.name}.{cand.overload_name}", [a.name for a in outs])
-            _OUT_VARIANTS[op] = result
-            return result
-    if schema.name.startswith("quantized_decomposed::"):
+        is_out = [a.kwarg_only and a.alias_info is not None and a.alias_info.is_write for a in cand.arguments]
+        outs = [a.name for a, o in zip(cand.arguments, is_out) if o]
+        ins = [(a.name, str(a.type)) for a, o in zip(cand.arguments, is_out) if not o]
+        if not outs or len(outs) != len(schema.returns):
+            continue
+        name = f"{cand.name}.{cand.overload_name}"
+        if ins == signature:
+            exact = (name, [n for n, _ in ins], outs)
+        elif ins and _is_ordered_subset(ins, signature) and subset is None:
+            subset = (name, [n for n, _ in ins], outs)
+    result = exact or subset
+    if result is None and schema.name.startswith("quantized_decomposed::"):
         # PT2E's quantize/dequantize ops have no registered out-variant; the
         # runtime's kernels take the functional arguments plus one `out`.
         overload = schema.overload_name or "default"
-        result = (f"{schema.name}.{overload}_out" if overload != "default" else f"{schema.name}.out", ["out"])
-        _OUT_VARIANTS[op] = result
-        return result
-    raise ExportError(f"operator {op} has no out-variant, so Wick cannot plan its output memory; "
-                      f"decompose it into core ATen ops before export.")
+        result = (f"{schema.name}.{overload}_out" if overload != "default" else f"{schema.name}.out",
+                  [n for n, _ in signature], ["out"])
+    if result is None:
+        raise ExportError(f"operator {op} has no out-variant, so Wick cannot plan its output memory; "
+                          f"decompose it into core ATen ops before export.")
+    _OUT_VARIANTS[op] = result
+    return result
+
+
+def _is_ordered_subset(part: list, whole: list) -> bool:
+    it = iter(whole)
+    return all(any(p == w for w in it) for p in part)
 
 
 @dataclass
@@ -411,13 +428,15 @@ class _MethodBuilder:
             return
         if not isinstance(target, torch._ops.OpOverload):
             raise ExportError(f"method '{self.name}': cannot emit {target} (node {node.name})")
-        op_name, out_names = out_variant(target)
+        op_name, kept_args, out_names = out_variant(target)
         schema = target._schema
         val = node.meta["val"]
         first = val[0] if isinstance(val, (list, tuple)) and val else val
         self._current_out_dtype = first.dtype if isinstance(first, torch.Tensor) else None
         args = []
         for i, a in enumerate(schema.arguments):
+            if a.name not in kept_args:
+                continue  # answered by the out tensor (dtype, layout, device)
             if i < len(node.args) and not a.kwarg_only:
                 value = node.args[i]
             elif a.name in node.kwargs:

@@ -28,6 +28,7 @@ class Method:
 
     def __init__(self, native: Any):
         self._native = native
+        self._output_dtypes = list(native.output_dtypes)
 
     @property
     def name(self) -> str:
@@ -49,8 +50,15 @@ class Method:
         outputs = self._native.run([_as_array(x) for x in inputs])
         torch = sys.modules.get("torch")
         if torch is None:
-            return outputs
-        return [torch.from_numpy(o) if hasattr(o, "__array_interface__") else o for o in outputs]
+            return outputs  # bfloat16 outputs stay raw bits in uint16 arrays: NumPy has no bfloat16
+        converted = []
+        for out, dtype in zip(outputs, self._output_dtypes):
+            if hasattr(out, "__array_interface__"):
+                out = torch.from_numpy(out)
+                if dtype == "bfloat16":
+                    out = out.view(torch.bfloat16)
+            converted.append(out)
+        return converted
 
 
 class Program:

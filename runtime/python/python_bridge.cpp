@@ -1,5 +1,7 @@
 #include "python_bridge.h"
 
+#include "numpy_dtype.h"
+
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/string.h>
 
@@ -33,20 +35,6 @@ struct Slot {
 };
 Slot g_slots[kSlots];
 
-const char* numpy_dtype(int32_t dtype) {
-  switch (static_cast<wick::ScalarType>(dtype)) {
-    case wick::ScalarType::Float32: return "float32";
-    case wick::ScalarType::Float64: return "float64";
-    case wick::ScalarType::Float16: return "float16";
-    case wick::ScalarType::Int8: return "int8";
-    case wick::ScalarType::Int16: return "int16";
-    case wick::ScalarType::Int32: return "int32";
-    case wick::ScalarType::Int64: return "int64";
-    case wick::ScalarType::UInt8: return "uint8";
-    case wick::ScalarType::Bool: return "bool";
-    default: return nullptr;
-  }
-}
 
 // "ValueError: message" of a Python exception, without the traceback.
 std::string describe(nb::python_error& e) {
@@ -115,7 +103,7 @@ WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* err
     // as many arrays as there are outputs, so count them from its result.
     std::vector<nb::object> arrays;
     for (size_t i = 0; i < num_args; ++i) {
-      const char* dt = numpy_dtype(args[i].dtype);
+      const char* dt = numpy_dtype(static_cast<wick::ScalarType>(args[i].dtype));
       if (dt == nullptr) {
         write_error(error, error_size, s, "unsupported dtype for the Python bridge");
         return WICK_STATUS_UNSUPPORTED;
@@ -150,7 +138,7 @@ WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* err
     size_t first_out = num_args - num_outputs_hint;
     for (size_t k = 0; k < num_outputs_hint; ++k) {
       WickTensorArg& out = args[first_out + k];
-      nb::object arr = np.attr("ascontiguousarray")(outs[k], "dtype"_a = numpy_dtype(out.dtype));
+      nb::object arr = np.attr("ascontiguousarray")(outs[k], "dtype"_a = numpy_dtype(static_cast<wick::ScalarType>(out.dtype)));
       size_t nbytes = nb::cast<size_t>(arr.attr("nbytes"));
       int ndim = nb::cast<int>(arr.attr("ndim"));
       if (nbytes > out.capacity || ndim > 8) {

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "../host/session.h"
+#include "numpy_dtype.h"
 #include "python_bridge.h"
 #include "program_generated.h"
 #include "wick/runtime/backend_registry.h"
@@ -55,21 +56,6 @@ bool to_scalar_type(nb::dlpack::dtype dt, wick::ScalarType* out) {
   return true;
 }
 
-const char* numpy_dtype(wick::ScalarType t) {
-  switch (t) {
-    case wick::ScalarType::Float32: return "float32";
-    case wick::ScalarType::Float64: return "float64";
-    case wick::ScalarType::Float16: return "float16";
-    case wick::ScalarType::BFloat16: return "uint16";  // raw bits; wick/runtime.py reinterprets
-    case wick::ScalarType::Int8: return "int8";
-    case wick::ScalarType::Int16: return "int16";
-    case wick::ScalarType::Int32: return "int32";
-    case wick::ScalarType::Int64: return "int64";
-    case wick::ScalarType::UInt8: return "uint8";
-    case wick::ScalarType::Bool: return "bool";
-  }
-  return "uint8";
-}
 
 struct PyProgram;
 
@@ -132,7 +118,7 @@ struct PyMethod {
           const wick::Tensor& t = *v.tensor;
           nb::list shape;
           for (int d = 0; d < t.dim; ++d) shape.append(t.sizes[d]);
-          nb::object out = np.attr("empty")(nb::tuple(shape), "dtype"_a = numpy_dtype(t.dtype));
+          nb::object out = np.attr("empty")(nb::tuple(shape), "dtype"_a = wick_python::numpy_dtype(t.dtype));
           nb::ndarray<nb::c_contig, nb::device::cpu> view = nb::cast<nb::ndarray<nb::c_contig, nb::device::cpu>>(out);
           if (t.nbytes() > 0) std::memcpy(view.data(), t.data, t.nbytes());
           outputs.append(out);
@@ -267,6 +253,17 @@ NB_MODULE(_runtime, m) {
       .def("run", &PyMethod::run, "inputs"_a)
       .def_prop_ro("name", [](const PyMethod& m) { return std::string(m.loaded->method().name()); })
       .def_prop_ro("input_specs", &PyMethod::input_specs)
+      .def_prop_ro("output_dtypes",
+                   [](const PyMethod& m) {
+                     std::vector<std::string> names;
+                     wick::Method& method = m.loaded->method();
+                     for (size_t i = 0; i < method.num_outputs(); ++i) {
+                       const wick::Value& v = method.output(i);
+                       names.push_back(v.is_tensor() ? wick::scalar_type_name(v.tensor->dtype)
+                                                     : wick::value_tag_name(v.tag));
+                     }
+                     return names;
+                   })
       .def_prop_ro("num_outputs", [](const PyMethod& m) { return m.loaded->method().num_outputs(); })
       .def_prop_ro("num_instructions", [](const PyMethod& m) { return m.loaded->method().num_instructions(); })
       .def_prop_ro("arena_bytes", [](const PyMethod& m) { return m.loaded->arena_bytes(); });
