@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "wick/runtime/error.h"
 #include "wick/runtime/kernel.h"
@@ -44,6 +45,20 @@ Error get_int_list(const KernelContext& ctx, Value* const* args, int i, const in
                    bool allow_null = false, bool* present = nullptr);
 // A list of tensors; every item must be non-null and contiguous.
 Error get_tensor_list(const KernelContext& ctx, Value* const* args, int i, Tensor* const** data, int* size);
+
+// Like get_tensor, but any dim order is accepted (elementwise kernels that
+// only need all operands to share one memory order).
+Error get_tensor_any_order(const KernelContext& ctx, Value* const* args, int i, Tensor** out);
+// A list of optional tensors (None items come back as null), e.g. index.Tensor's indices.
+Error get_opt_tensor_list(const KernelContext& ctx, Value* const* args, int i, Tensor* const** data, int* size);
+// An optional dtype argument (ScalarType code, or None -> present = false).
+Error get_opt_dtype(const KernelContext& ctx, Value* const* args, int i, ScalarType* out, bool* present);
+// A Scalar or None.
+Error get_opt_scalar(const KernelContext& ctx, Value* const* args, int i, const Value** out);
+// A string argument or None (data = nullptr).
+Error get_opt_string(const KernelContext& ctx, Value* const* args, int i, const char** data, uint32_t* size);
+// Fails unless `from` may be written into an out tensor of dtype `to` (PyTorch's canCast).
+Error check_can_cast(const KernelContext& ctx, ScalarType from, ScalarType to);
 
 Error check_dtype(const KernelContext& ctx, const Tensor& t, ScalarType expected, const char* what);
 Error check_same_dtype(const KernelContext& ctx, const Tensor& a, const Tensor& b, const char* what_a,
@@ -144,6 +159,105 @@ ScalarType promote_types(ScalarType a, ScalarType b);
 // Whether a value of dtype `from` may be written to an out tensor of dtype `to`
 // (PyTorch's canCast: no float -> integral, no non-bool -> bool).
 bool can_cast(ScalarType from, ScalarType to);
+
+// ---- typed dispatch ----------------------------------------------------------
+// float16 / bfloat16 elements as distinct C++ types (bit storage); arithmetic
+// happens in float after conversion, like PyTorch's CPU "opmath".
+struct Half {
+  uint16_t bits;
+  Half() = default;
+  explicit Half(float f) : bits(float_to_half(f)) {}
+  operator float() const { return half_to_float(bits); }
+};
+struct BFloat16 {
+  uint16_t bits;
+  BFloat16() = default;
+  explicit BFloat16(float f) : bits(float_to_bf16(f)) {}
+  operator float() const { return bf16_to_float(bits); }
+};
+template <> struct DtypeOf<Half> { static constexpr ScalarType value = ScalarType::Float16; };
+template <> struct DtypeOf<BFloat16> { static constexpr ScalarType value = ScalarType::BFloat16; };
+
+template <typename T> struct TypeTag { using type = T; };
+
+// The type a dtype computes in: float for float32/16/bf16, double, int64_t
+// for every integer type and bool (results are narrowed on store, which
+// wraps like PyTorch's integer arithmetic).
+template <typename T> struct OpMath { using type = int64_t; };
+template <> struct OpMath<float> { using type = float; };
+template <> struct OpMath<Half> { using type = float; };
+template <> struct OpMath<BFloat16> { using type = float; };
+template <> struct OpMath<double> { using type = double; };
+
+// Converts a compute value to element type T (floating -> integer without UB).
+template <typename T, typename C>
+inline T cast_to(C v) {
+  if constexpr (std::is_same<T, C>::value) {
+    return v;
+  } else if constexpr (std::is_same<T, bool>::value) {
+    return v != C(0);
+  } else if constexpr (std::is_same<T, Half>::value || std::is_same<T, BFloat16>::value) {
+    return T(static_cast<float>(v));
+  } else if constexpr (std::is_integral<T>::value && std::is_floating_point<C>::value) {
+    return float_to_int<T>(v);
+  } else if constexpr (std::is_same<C, Half>::value || std::is_same<C, BFloat16>::value) {
+    return cast_to<T>(static_cast<float>(v));
+  } else {
+    return static_cast<T>(v);
+  }
+}
+
+// Calls fn(TypeTag<T>{}) with the element type of `t`.
+template <typename Fn>
+inline void dispatch_all(ScalarType t, Fn&& fn) {
+  switch (t) {
+    case ScalarType::Float32: fn(TypeTag<float>{}); return;
+    case ScalarType::Float64: fn(TypeTag<double>{}); return;
+    case ScalarType::Float16: fn(TypeTag<Half>{}); return;
+    case ScalarType::BFloat16: fn(TypeTag<BFloat16>{}); return;
+    case ScalarType::Int8: fn(TypeTag<int8_t>{}); return;
+    case ScalarType::Int16: fn(TypeTag<int16_t>{}); return;
+    case ScalarType::Int32: fn(TypeTag<int32_t>{}); return;
+    case ScalarType::Int64: fn(TypeTag<int64_t>{}); return;
+    case ScalarType::UInt8: fn(TypeTag<uint8_t>{}); return;
+    case ScalarType::Bool: fn(TypeTag<bool>{}); return;
+  }
+}
+// Only the floating types; returns false (fn not called) for others.
+template <typename Fn>
+inline bool dispatch_floating(ScalarType t, Fn&& fn) {
+  switch (t) {
+    case ScalarType::Float32: fn(TypeTag<float>{}); return true;
+    case ScalarType::Float64: fn(TypeTag<double>{}); return true;
+    case ScalarType::Float16: fn(TypeTag<Half>{}); return true;
+    case ScalarType::BFloat16: fn(TypeTag<BFloat16>{}); return true;
+    default: return false;
+  }
+}
+// Calls fn(TypeTag<C>{}) with the compute type of dtype `t` (OpMath).
+template <typename Fn>
+inline void dispatch_compute(ScalarType t, Fn&& fn) {
+  if (t == ScalarType::Float64) fn(TypeTag<double>{});
+  else if (is_floating(t)) fn(TypeTag<float>{});
+  else fn(TypeTag<int64_t>{});
+}
+
+// Type promotion of PyTorch's result_type: dimensioned tensors > zero-dim
+// tensors > wrapped Python scalars; a higher category (bool < int < float)
+// in a lower priority class still wins the category.
+struct ResultType {
+  int dim_result = -1;
+  int zero_result = -1;
+  int wrapped_result = -1;
+  void add_tensor(const Tensor& t);
+  void add_scalar(const Value& v);
+  ScalarType result() const;
+};
+
+// Memory order shared by every operand of an elementwise op, so that it can
+// walk memory linearly: all contiguous, or all the same shape and dim order.
+// Fails with NotSupported naming the op otherwise.
+Error check_same_layout(const KernelContext& ctx, const Tensor* const* ts, int n);
 
 // ---- shapes -------------------------------------------------------------------
 
