@@ -131,7 +131,7 @@ def test_mutated_corpus_never_crashes_wick_run(program, wick_run, tmp_path):
     path = tmp_path / "m.wick"
     for _ in range(60):
         path.write_bytes(mutate(program, rng))
-        res = subprocess.run([wick_run, str(path)], capture_output=True, text=True, timeout=30)
+        res = subprocess.run([wick_run, str(path)], capture_output=True, text=True, errors="replace", timeout=30)
         assert res.returncode in (0, 1), f"wick-run died with {res.returncode}: {res.stderr}"
         if res.returncode == 1:
             assert res.stderr.startswith("wick-run: "), res.stderr

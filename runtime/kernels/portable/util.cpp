@@ -231,6 +231,138 @@ Tensor* tensor_or_null(Value* const* args, int num_args, int i) {
   return t;
 }
 
+Error get_tensor_any_order(const KernelContext& ctx, Value* const* args, int i, Tensor** out) {
+  WICK_TRY(arg_missing(ctx, args, i));
+  const Value& v = *args[i];
+  if (v.tag != ValueTag::Tensor) return wrong_kind(ctx, i, "a Tensor", v);
+  const Tensor* t = v.tensor;
+  if (t == nullptr || t->dim < 0 || t->dim > kMaxDims) {
+    return fail(Error::InvalidArgument, "%s: argument %d is not a valid tensor", ctx.op_name, i);
+  }
+  for (int d = 0; d < t->dim; ++d) {
+    if (t->sizes[d] < 0) return fail(Error::InvalidArgument, "%s: argument %d has negative size in dim %d", ctx.op_name, i, d);
+  }
+  *out = v.tensor;
+  return Error::Ok;
+}
+
+Error get_opt_tensor_list(const KernelContext& ctx, Value* const* args, int i, Tensor* const** data, int* size) {
+  WICK_TRY(arg_missing(ctx, args, i));
+  const Value& v = *args[i];
+  if (v.tag != ValueTag::TensorList) return wrong_kind(ctx, i, "a list of optional tensors", v);
+  if (v.tensors.size < 0 || (v.tensors.size > 0 && v.tensors.data == nullptr)) {
+    return fail(Error::InvalidArgument, "%s: argument %d is a malformed tensor list", ctx.op_name, i);
+  }
+  for (int k = 0; k < v.tensors.size; ++k) {
+    if (v.tensors.data[k] != nullptr) WICK_TRY(check_tensor(ctx, i, v.tensors.data[k]));
+  }
+  *data = v.tensors.data;
+  *size = v.tensors.size;
+  return Error::Ok;
+}
+
+Error get_opt_dtype(const KernelContext& ctx, Value* const* args, int i, ScalarType* out, bool* present) {
+  int64_t code;
+  WICK_TRY(get_opt_int(ctx, args, i, &code, present));
+  if (!*present) return Error::Ok;
+  if (code < 0 || code >= kNumScalarTypes) {
+    return fail(Error::InvalidArgument, "%s: argument %d is not a dtype Wick knows (code %lld)", ctx.op_name, i,
+                static_cast<long long>(code));
+  }
+  *out = static_cast<ScalarType>(code);
+  return Error::Ok;
+}
+
+Error get_opt_scalar(const KernelContext& ctx, Value* const* args, int i, const Value** out) {
+  WICK_TRY(arg_missing(ctx, args, i));
+  if (args[i]->tag == ValueTag::Null) {
+    *out = nullptr;
+    return Error::Ok;
+  }
+  return get_scalar(ctx, args, i, out);
+}
+
+Error get_opt_string(const KernelContext& ctx, Value* const* args, int i, const char** data, uint32_t* size) {
+  WICK_TRY(arg_missing(ctx, args, i));
+  const Value& v = *args[i];
+  if (v.tag == ValueTag::Null) {
+    *data = nullptr;
+    *size = 0;
+    return Error::Ok;
+  }
+  if (v.tag != ValueTag::String) return wrong_kind(ctx, i, "a string", v);
+  *data = v.str.data;
+  *size = v.str.size;
+  return Error::Ok;
+}
+
+Error check_can_cast(const KernelContext& ctx, ScalarType from, ScalarType to) {
+  if (!can_cast(from, to)) {
+    return fail(Error::InvalidArgument, "%s: result type %s can't be cast to the desired output type %s", ctx.op_name,
+                scalar_type_name(from), scalar_type_name(to));
+  }
+  return Error::Ok;
+}
+
+namespace {
+int combine_categories(int higher, int lower) {
+  if (higher != -1 && is_floating(static_cast<ScalarType>(higher))) return higher;
+  if (higher == static_cast<int>(ScalarType::Bool) || (lower != -1 && is_floating(static_cast<ScalarType>(lower)))) {
+    if (higher == -1) return lower;
+    if (lower == -1) return higher;
+    return static_cast<int>(promote_types(static_cast<ScalarType>(higher), static_cast<ScalarType>(lower)));
+  }
+  if (higher != -1) return higher;
+  return lower;
+}
+int update_result(int cur, ScalarType t) {
+  return cur == -1 ? static_cast<int>(t) : static_cast<int>(promote_types(static_cast<ScalarType>(cur), t));
+}
+}  // namespace
+
+void ResultType::add_tensor(const Tensor& t) {
+  if (t.dim > 0) dim_result = update_result(dim_result, t.dtype);
+  else zero_result = update_result(zero_result, t.dtype);
+}
+
+void ResultType::add_scalar(const Value& v) {
+  // A Python float counts as the default dtype (float32), an int as int64.
+  ScalarType t = v.tag == ValueTag::Double ? ScalarType::Float32
+                 : v.tag == ValueTag::Bool ? ScalarType::Bool
+                                           : ScalarType::Int64;
+  wrapped_result = update_result(wrapped_result, t);
+}
+
+ScalarType ResultType::result() const {
+  int r = combine_categories(dim_result, combine_categories(zero_result, wrapped_result));
+  return r == -1 ? ScalarType::Float32 : static_cast<ScalarType>(r);
+}
+
+Error check_same_layout(const KernelContext& ctx, const Tensor* const* ts, int n) {
+  bool all_contiguous = true;
+  for (int k = 0; k < n; ++k)
+    if (ts[k] != nullptr && !ts[k]->is_contiguous() && ts[k]->numel() > 1) all_contiguous = false;
+  if (all_contiguous) return Error::Ok;
+  const Tensor* ref = nullptr;
+  for (int k = 0; k < n; ++k) {
+    const Tensor* t = ts[k];
+    if (t == nullptr || t->numel() <= 1) continue;  // scalars broadcast in any order
+    if (ref == nullptr) {
+      ref = t;
+      continue;
+    }
+    bool same = t->dim == ref->dim;
+    for (int d = 0; same && d < t->dim; ++d) same = t->sizes[d] == ref->sizes[d] && t->dim_order[d] == ref->dim_order[d];
+    if (!same) {
+      return fail(Error::NotSupported,
+                  "%s: operands with a non-contiguous dim order (e.g. channels-last) must all have the same shape and "
+                  "dim order; got %s and %s. Broadcasting across dim orders is not supported by the portable kernels",
+                  ctx.op_name, shape_str(*ref), shape_str(*t));
+    }
+  }
+  return Error::Ok;
+}
+
 bool is_integral(ScalarType t, bool include_bool) {
   switch (t) {
     case ScalarType::Int8:

@@ -1,0 +1,159 @@
+// Elementwise iteration shared by the unary, binary, comparison and ternary
+// kernel families. Each loop computes in a type C chosen by the caller
+// (usually OpMath of the result dtype) and has a typed fast path when the
+// operands share one element type; mixed dtypes go through load_as/store_as.
+//
+// Layout: operands either are all contiguous (broadcasting allowed) or share
+// one shape and dim order (e.g. all channels-last), in which case memory is
+// walked linearly. check_same_layout() enforces this before the loops run.
+#pragma once
+
+#include <cstdint>
+
+#include "portable/util.h"
+
+namespace wick {
+namespace portable {
+
+// out[i] = f(C(in[i])); `in` and `out` have the same numel and layout.
+template <typename C, typename F>
+void map_unary(const Tensor& in, Tensor& out, F f) {
+  const int64_t n = in.numel();
+  if (n == 0) return;
+  if (in.dtype == out.dtype) {
+    dispatch_all(in.dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* x = static_cast<const T*>(in.data);
+      T* o = static_cast<T*>(out.data);
+      for (int64_t i = 0; i < n; ++i) o[i] = cast_to<T>(f(cast_to<C>(x[i])));
+    });
+    return;
+  }
+  if (out.dtype == ScalarType::Bool) {
+    dispatch_all(in.dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* x = static_cast<const T*>(in.data);
+      bool* o = static_cast<bool*>(out.data);
+      for (int64_t i = 0; i < n; ++i) o[i] = cast_to<bool>(f(cast_to<C>(x[i])));
+    });
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) store_as<C>(out.data, out.dtype, i, static_cast<C>(f(load_as<C>(in.data, in.dtype, i))));
+}
+
+namespace detail {
+
+template <typename TA, typename TB, typename TO, typename C, typename F>
+void binary_typed(const Tensor& a, const Tensor& b, Tensor& out, F f) {
+  const TA* x = static_cast<const TA*>(a.data);
+  const TB* y = static_cast<const TB*>(b.data);
+  TO* o = static_cast<TO*>(out.data);
+  const int64_t n = out.numel();
+  const int64_t na = a.numel(), nb = b.numel();
+  if (na == n && nb == n) {
+    for (int64_t i = 0; i < n; ++i) o[i] = cast_to<TO>(f(cast_to<C>(x[i]), cast_to<C>(y[i])));
+    return;
+  }
+  if (nb == 1 && na == n) {
+    const C v = cast_to<C>(y[0]);
+    for (int64_t i = 0; i < n; ++i) o[i] = cast_to<TO>(f(cast_to<C>(x[i]), v));
+    return;
+  }
+  if (na == 1 && nb == n) {
+    const C v = cast_to<C>(x[0]);
+    for (int64_t i = 0; i < n; ++i) o[i] = cast_to<TO>(f(v, cast_to<C>(y[i])));
+    return;
+  }
+  int64_t strides[3][kMaxDims];
+  broadcast_strides(a.sizes, a.dim, out.sizes, out.dim, strides[0]);
+  broadcast_strides(b.sizes, b.dim, out.sizes, out.dim, strides[1]);
+  contiguous_strides(out.sizes, out.dim, strides[2]);
+  for_each_row<3>(out.sizes, out.dim, strides, [&](const int64_t* offs, int64_t cnt, const int64_t* inner) {
+    const TA* xa = x + offs[0];
+    const TB* yb = y + offs[1];
+    TO* oo = o + offs[2];
+    const int64_t sa = inner[0], sb = inner[1];
+    if (sa == 1 && sb == 1) {
+      for (int64_t i = 0; i < cnt; ++i) oo[i] = cast_to<TO>(f(cast_to<C>(xa[i]), cast_to<C>(yb[i])));
+    } else if (sa == 1 && sb == 0) {
+      const C v = cast_to<C>(yb[0]);
+      for (int64_t i = 0; i < cnt; ++i) oo[i] = cast_to<TO>(f(cast_to<C>(xa[i]), v));
+    } else if (sa == 0 && sb == 1) {
+      const C v = cast_to<C>(xa[0]);
+      for (int64_t i = 0; i < cnt; ++i) oo[i] = cast_to<TO>(f(v, cast_to<C>(yb[i])));
+    } else {
+      for (int64_t i = 0; i < cnt; ++i) oo[i] = cast_to<TO>(f(cast_to<C>(xa[i * sa]), cast_to<C>(yb[i * sb])));
+    }
+  });
+}
+
+}  // namespace detail
+
+// out = f(C(a), C(b)) with broadcasting; `out` is already sized to the
+// broadcast shape. Typed loops when a and b share a dtype and out has it too
+// (or is bool, for predicates); otherwise element-wise conversion.
+template <typename C, typename F>
+void map_binary(const Tensor& a, const Tensor& b, Tensor& out, F f) {
+  if (out.numel() == 0) return;
+  if (a.dtype == b.dtype && (out.dtype == a.dtype || out.dtype == ScalarType::Bool)) {
+    const bool to_bool = out.dtype == ScalarType::Bool && a.dtype != ScalarType::Bool;
+    dispatch_all(a.dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if (to_bool) detail::binary_typed<T, T, bool, C>(a, b, out, f);
+      else detail::binary_typed<T, T, T, C>(a, b, out, f);
+    });
+    return;
+  }
+  // A float32 operand with a same-category C scalar (e.g. half tensor + float
+  // scalar kept in float precision): also common enough for a typed loop.
+  int64_t strides[3][kMaxDims];
+  broadcast_strides(a.sizes, a.dim, out.sizes, out.dim, strides[0]);
+  broadcast_strides(b.sizes, b.dim, out.sizes, out.dim, strides[1]);
+  contiguous_strides(out.sizes, out.dim, strides[2]);
+  if (out.dim > 0 && a.numel() == out.numel() && b.numel() == out.numel()) {
+    // same shape: linear walk (also valid for a shared non-contiguous layout)
+    const int64_t n = out.numel();
+    for (int64_t i = 0; i < n; ++i)
+      store_as<C>(out.data, out.dtype, i, static_cast<C>(f(load_as<C>(a.data, a.dtype, i), load_as<C>(b.data, b.dtype, i))));
+    return;
+  }
+  for_each_row<3>(out.sizes, out.dim, strides, [&](const int64_t* offs, int64_t cnt, const int64_t* inner) {
+    for (int64_t i = 0; i < cnt; ++i) {
+      C x = load_as<C>(a.data, a.dtype, offs[0] + i * inner[0]);
+      C y = load_as<C>(b.data, b.dtype, offs[1] + i * inner[1]);
+      store_as<C>(out.data, out.dtype, offs[2] + i, static_cast<C>(f(x, y)));
+    }
+  });
+}
+
+// A Scalar argument as a 0-dim tensor with its own storage, so scalar and
+// tensor operands share the binary loops. Integral compute dtypes hold the
+// value converted (wrapping) to that dtype, like PyTorch's wrapped numbers;
+// float16/bfloat16 keep it in float32 (their opmath), others in their dtype.
+struct ScalarTensor {
+  Tensor t;
+  alignas(8) unsigned char storage[8] = {};
+  ScalarTensor(const Value& v, ScalarType compute) {
+    ScalarType st = compute;
+    if (compute == ScalarType::Float16 || compute == ScalarType::BFloat16) st = ScalarType::Float32;
+    if (v.tag == ValueTag::Double) store_as<double>(storage, st, 0, v.d);
+    else store_as<int64_t>(storage, st, 0, v.scalar_as_int());
+    t.data = storage;
+    t.dtype = st;
+    t.dim = 0;
+    t.capacity = sizeof(storage);
+  }
+};
+
+// Resizes `out` to the broadcast shape of `a` and `b` after checking layouts.
+inline Error prepare_binary_out(const KernelContext& ctx, const Tensor& a, const Tensor& b, Tensor& out) {
+  int64_t sizes[kMaxDims];
+  int dim;
+  WICK_TRY(broadcast_shapes(ctx, a.sizes, a.dim, b.sizes, b.dim, sizes, &dim));
+  WICK_TRY(resize(ctx, out, sizes, dim));
+  const Tensor* ts[3] = {&a, &b, &out};
+  return check_same_layout(ctx, ts, 3);
+}
+
+}  // namespace portable
+}  // namespace wick
