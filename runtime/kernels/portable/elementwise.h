@@ -133,7 +133,7 @@ void map_binary(const Tensor& a, const Tensor& b, Tensor& out, F f) {
 struct ScalarTensor {
   Tensor t;
   alignas(8) unsigned char storage[8] = {};
-  ScalarTensor(const Value& v, ScalarType compute) {
+  void set(const Value& v, ScalarType compute) {
     ScalarType st = compute;
     if (compute == ScalarType::Float16 || compute == ScalarType::BFloat16) st = ScalarType::Float32;
     if (v.tag == ValueTag::Double) store_as<double>(storage, st, 0, v.d);
@@ -145,6 +145,42 @@ struct ScalarTensor {
   }
 };
 
+// Operands of a binary op whose inputs may each be a Tensor or a Scalar.
+struct BinaryOperands {
+  Tensor* a = nullptr;
+  Tensor* b = nullptr;
+  Tensor* out = nullptr;
+  const Value* a_scalar = nullptr;  // set when that operand is a Scalar
+  const Value* b_scalar = nullptr;
+  ScalarType result = ScalarType::Float32;  // PyTorch's result_type of the inputs
+  ScalarTensor sa, sb;
+};
+
+// Reads args[ia], args[ib] (Tensor or Scalar, by the Value's kind) and the out
+// tensor args[iout]; computes the result dtype.
+inline Error read_binary(const KernelContext& ctx, Value* const* args, int num_args, int ia, int ib, int iout,
+                         BinaryOperands& o) {
+  if (num_args <= iout || num_args <= ia || num_args <= ib) return check_num_args(ctx, num_args, iout + 1);
+  ResultType rt;
+  if (args[ia] != nullptr && args[ia]->is_scalar()) {
+    o.a_scalar = args[ia];
+    rt.add_scalar(*o.a_scalar);
+  } else {
+    WICK_TRY(get_tensor_any_order(ctx, args, ia, &o.a));
+    rt.add_tensor(*o.a);
+  }
+  if (args[ib] != nullptr && args[ib]->is_scalar()) {
+    o.b_scalar = args[ib];
+    rt.add_scalar(*o.b_scalar);
+  } else {
+    WICK_TRY(get_tensor_any_order(ctx, args, ib, &o.b));
+    rt.add_tensor(*o.b);
+  }
+  WICK_TRY(get_tensor_any_order(ctx, args, iout, &o.out));
+  o.result = rt.result();
+  return Error::Ok;
+}
+
 // Resizes `out` to the broadcast shape of `a` and `b` after checking layouts.
 inline Error prepare_binary_out(const KernelContext& ctx, const Tensor& a, const Tensor& b, Tensor& out) {
   int64_t sizes[kMaxDims];
@@ -154,6 +190,33 @@ inline Error prepare_binary_out(const KernelContext& ctx, const Tensor& a, const
   const Tensor* ts[3] = {&a, &b, &out};
   return check_same_layout(ctx, ts, 3);
 }
+
+// Materializes Scalar operands in `compute` (see ScalarTensor) and sizes out.
+inline Error finish_binary(const KernelContext& ctx, BinaryOperands& o, ScalarType compute) {
+  if (o.a_scalar != nullptr) {
+    o.sa.set(*o.a_scalar, compute);
+    o.a = &o.sa.t;
+  }
+  if (o.b_scalar != nullptr) {
+    o.sb.set(*o.b_scalar, compute);
+    o.b = &o.sb.t;
+  }
+  return prepare_binary_out(ctx, *o.a, *o.b, *o.out);
+}
+
+// Whether any element of t (integral) is zero: integer division by zero is an
+// error in PyTorch (ZeroDivisionError), checked before computing.
+inline bool has_zero(const Tensor& t) {
+  const int64_t n = t.numel();
+  for (int64_t i = 0; i < n; ++i)
+    if (load_as<int64_t>(t.data, t.dtype, i) == 0) return true;
+  return false;
+}
+
+// Wrapping int64 arithmetic (defined behaviour; narrowed on store).
+inline int64_t wrap_add(int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b)); }
+inline int64_t wrap_sub(int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b)); }
+inline int64_t wrap_mul(int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b)); }
 
 }  // namespace portable
 }  // namespace wick

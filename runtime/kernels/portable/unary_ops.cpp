@@ -1,230 +1,280 @@
-// Elementwise unary ops: relu, hardtanh, neg (dtype-preserving), sigmoid,
-// rsqrt, exp, tanh, sqrt, pow.Tensor_Scalar. Floating ops on integer inputs
-// produce float32 like PyTorch; the out tensor's dtype is checked against the
-// result dtype with PyTorch's can-cast rule.
+// Elementwise unary ops. Three result rules, as in PyTorch:
+//  - floating ops (exp, sin, sqrt, sigmoid, ...): floating inputs keep their
+//    dtype, integer and bool inputs give float32;
+//  - dtype-preserving ops (abs, neg, sign, ceil/floor/round/trunc, relu, ...);
+//  - predicates (isnan, isinf, logical_not): bool results.
+// float16/bfloat16 compute in float and round once on store. Any dim order is
+// accepted as long as input and output share it (the op is position-free).
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
+#include "portable/elementwise.h"
 #include "portable/util.h"
 
 namespace wick {
 namespace portable {
 namespace {
 
-// Applies f over n elements. Typed loop when in/out dtypes are both T, else
-// converts through C.
-template <typename T, typename C, typename F>
-void map_elements(const Tensor& in, Tensor& out, F f) {
-  const int64_t n = in.numel();
-  if (in.dtype == DtypeOf<T>::value && out.dtype == DtypeOf<T>::value) {
-    const T* x = in.data_as<const T>();
-    T* o = out.data_as<T>();
-    for (int64_t i = 0; i < n; ++i) o[i] = static_cast<T>(f(static_cast<C>(x[i])));
-    return;
-  }
-  for (int64_t i = 0; i < n; ++i) store_as<C>(out.data, out.dtype, i, f(load_as<C>(in.data, in.dtype, i)));
-}
+constexpr uint32_t kFloating = kF32 | dtype_bit(ScalarType::Float64) | dtype_bit(ScalarType::Float16) |
+                               dtype_bit(ScalarType::BFloat16);
+constexpr uint32_t kInts = kI32 | kI64 | dtype_bit(ScalarType::Int8) | dtype_bit(ScalarType::Int16) |
+                           dtype_bit(ScalarType::UInt8);
+constexpr uint32_t kBool = dtype_bit(ScalarType::Bool);
 
-// Common prologue: (self, ..., out) with out at `out_index`; resizes out.
-Error unary_prologue(KernelContext& ctx, Value* const* args, int num_args, int expected, Tensor** self, Tensor** out) {
+// (self, [extra args...], out): reads self and out (any shared layout), resizes out.
+Error unary_io(KernelContext& ctx, Value* const* args, int num_args, int expected, Tensor** self, Tensor** out) {
   WICK_TRY(check_num_args(ctx, num_args, expected));
-  WICK_TRY(get_tensor(ctx, args, 0, self));
-  WICK_TRY(get_tensor(ctx, args, expected - 1, out));
-  return resize(ctx, **out, (*self)->sizes, (*self)->dim);
+  WICK_TRY(get_tensor_any_order(ctx, args, 0, self));
+  WICK_TRY(get_tensor_any_order(ctx, args, expected - 1, out));
+  WICK_TRY(resize(ctx, **out, (*self)->sizes, (*self)->dim));
+  const Tensor* ts[2] = {*self, *out};
+  return check_same_layout(ctx, ts, 2);
 }
 
-// Result dtype of a floating op: floating inputs keep theirs, others -> float32.
-Error check_float_result(KernelContext& ctx, const Tensor& self, const Tensor& out, ScalarType* result) {
-  *result = is_floating(self.dtype) ? self.dtype : ScalarType::Float32;
-  if (!is_floating(out.dtype)) {
-    return fail(Error::InvalidArgument, "%s: result type %s can't be cast to the desired output type %s",
-                ctx.op_name, scalar_type_name(*result), scalar_type_name(out.dtype));
+// Floating result: f is a generic callable applied in float or double.
+template <typename F>
+Error floating_unary(KernelContext& ctx, Value* const* args, int num_args, F f) {
+  Tensor *self, *out;
+  WICK_TRY(unary_io(ctx, args, num_args, 2, &self, &out));
+  const ScalarType result = is_floating(self->dtype) ? self->dtype : ScalarType::Float32;
+  WICK_TRY(check_can_cast(ctx, result, out->dtype));
+  if (result == ScalarType::Float64) map_unary<double>(*self, *out, f);
+  else map_unary<float>(*self, *out, f);
+  return Error::Ok;
+}
+
+template <typename T> T sigmoid(T x) { return T(1) / (T(1) + std::exp(-x)); }
+
+#define WICK_FLOAT_UNARY(name, expr)                                          \
+  Error name##_out(KernelContext& ctx, Value* const* args, int n) {           \
+    return floating_unary(ctx, args, n, [](auto x) -> decltype(x) { return expr; }); \
+  }
+WICK_FLOAT_UNARY(acos, std::acos(x))
+WICK_FLOAT_UNARY(acosh, std::acosh(x))
+WICK_FLOAT_UNARY(asin, std::asin(x))
+WICK_FLOAT_UNARY(asinh, std::asinh(x))
+WICK_FLOAT_UNARY(atan, std::atan(x))
+WICK_FLOAT_UNARY(atanh, std::atanh(x))
+WICK_FLOAT_UNARY(cos, std::cos(x))
+WICK_FLOAT_UNARY(cosh, std::cosh(x))
+WICK_FLOAT_UNARY(sin, std::sin(x))
+WICK_FLOAT_UNARY(sinh, std::sinh(x))
+WICK_FLOAT_UNARY(tan, std::tan(x))
+WICK_FLOAT_UNARY(tanh, std::tanh(x))
+WICK_FLOAT_UNARY(erf, std::erf(x))
+WICK_FLOAT_UNARY(exp, std::exp(x))
+WICK_FLOAT_UNARY(expm1, std::expm1(x))
+WICK_FLOAT_UNARY(log, std::log(x))
+WICK_FLOAT_UNARY(log10, std::log10(x))
+WICK_FLOAT_UNARY(log1p, std::log1p(x))
+WICK_FLOAT_UNARY(log2, std::log2(x))
+WICK_FLOAT_UNARY(reciprocal, decltype(x)(1) / x)
+WICK_FLOAT_UNARY(rsqrt, decltype(x)(1) / std::sqrt(x))
+WICK_FLOAT_UNARY(sqrt, std::sqrt(x))
+WICK_FLOAT_UNARY(sigmoid, sigmoid(x))
+#undef WICK_FLOAT_UNARY
+
+// Floating-only activations (PyTorch has no integer kernels for them).
+Error check_floating_input(KernelContext& ctx, const Tensor& self) {
+  if (!is_floating(self.dtype)) {
+    return fail(Error::InvalidArgument, "%s: not implemented for dtype %s (floating inputs only)", ctx.op_name,
+                scalar_type_name(self.dtype));
   }
   return Error::Ok;
 }
 
-Error check_same_result(KernelContext& ctx, const Tensor& self, const Tensor& out) {
-  if (!can_cast(self.dtype, out.dtype)) {
-    return fail(Error::InvalidArgument, "%s: result type %s can't be cast to the desired output type %s",
-                ctx.op_name, scalar_type_name(self.dtype), scalar_type_name(out.dtype));
+// gelu(self, approximate: str, out)
+Error gelu_out(KernelContext& ctx, Value* const* args, int num_args) {
+  Tensor *self, *out;
+  WICK_TRY(unary_io(ctx, args, num_args, 3, &self, &out));
+  WICK_TRY(check_floating_input(ctx, *self));
+  WICK_TRY(check_can_cast(ctx, self->dtype, out->dtype));
+  const char* mode;
+  uint32_t len;
+  WICK_TRY(get_opt_string(ctx, args, 1, &mode, &len));
+  const bool tanh_mode = mode != nullptr && len == 4 && std::strncmp(mode, "tanh", 4) == 0;
+  if (mode != nullptr && !tanh_mode && !(len == 4 && std::strncmp(mode, "none", 4) == 0)) {
+    return fail(Error::InvalidArgument, "%s: approximate must be 'none' or 'tanh'", ctx.op_name);
   }
+  auto f = [tanh_mode](auto x) -> decltype(x) {
+    using T = decltype(x);
+    if (tanh_mode) {
+      const T k = T(0.7978845608028654), c = T(0.044715);
+      return T(0.5) * x * (T(1) + std::tanh(k * (x + c * x * x * x)));
+    }
+    return x * T(0.5) * (T(1) + std::erf(x * T(0.70710678118654752440)));
+  };
+  if (self->dtype == ScalarType::Float64) map_unary<double>(*self, *out, f);
+  else map_unary<float>(*self, *out, f);
   return Error::Ok;
 }
 
-template <typename F32, typename F64>
-Error float_unary(KernelContext& ctx, Value* const* args, int num_args, F32 f32, F64 f64) {
-  Tensor* self;
-  Tensor* out;
-  WICK_TRY(unary_prologue(ctx, args, num_args, 2, &self, &out));
-  ScalarType result;
-  WICK_TRY(check_float_result(ctx, *self, *out, &result));
-  if (result == ScalarType::Float64 || out->dtype == ScalarType::Float64) {
-    map_elements<double, double>(*self, *out, f64);
-  } else {
-    map_elements<float, float>(*self, *out, f32);
-  }
+// elu(self, alpha, scale, input_scale, out)
+Error elu_out(KernelContext& ctx, Value* const* args, int num_args) {
+  Tensor *self, *out;
+  WICK_TRY(unary_io(ctx, args, num_args, 5, &self, &out));
+  WICK_TRY(check_floating_input(ctx, *self));
+  WICK_TRY(check_can_cast(ctx, self->dtype, out->dtype));
+  double alpha, scale, input_scale;
+  WICK_TRY(get_double(ctx, args, 1, &alpha));
+  WICK_TRY(get_double(ctx, args, 2, &scale));
+  WICK_TRY(get_double(ctx, args, 3, &input_scale));
+  auto f = [=](auto x) -> decltype(x) {
+    using T = decltype(x);
+    const T negcoef = T(alpha * scale), poscoef = T(scale), negiptcoef = T(input_scale);
+    return x <= T(0) ? (std::exp(x * negiptcoef) - T(1)) * negcoef : x * poscoef;
+  };
+  if (self->dtype == ScalarType::Float64) map_unary<double>(*self, *out, f);
+  else map_unary<float>(*self, *out, f);
   return Error::Ok;
 }
 
-Error sigmoid_out(KernelContext& ctx, Value* const* args, int n) {
-  return float_unary(
-      ctx, args, n, [](float x) { return 1.0f / (1.0f + std::exp(-x)); },
-      [](double x) { return 1.0 / (1.0 + std::exp(-x)); });
-}
-Error rsqrt_out(KernelContext& ctx, Value* const* args, int n) {
-  return float_unary(
-      ctx, args, n, [](float x) { return 1.0f / std::sqrt(x); }, [](double x) { return 1.0 / std::sqrt(x); });
-}
-Error exp_out(KernelContext& ctx, Value* const* args, int n) {
-  return float_unary(
-      ctx, args, n, [](float x) { return std::exp(x); }, [](double x) { return std::exp(x); });
-}
-Error tanh_out(KernelContext& ctx, Value* const* args, int n) {
-  return float_unary(
-      ctx, args, n, [](float x) { return std::tanh(x); }, [](double x) { return std::tanh(x); });
-}
-Error sqrt_out(KernelContext& ctx, Value* const* args, int n) {
-  return float_unary(
-      ctx, args, n, [](float x) { return std::sqrt(x); }, [](double x) { return std::sqrt(x); });
-}
-
-Error relu_out(KernelContext& ctx, Value* const* args, int num_args) {
-  Tensor* self;
-  Tensor* out;
-  WICK_TRY(unary_prologue(ctx, args, num_args, 2, &self, &out));
-  WICK_TRY(check_same_result(ctx, *self, *out));
-  switch (self->dtype) {
-    case ScalarType::Float32: map_elements<float, float>(*self, *out, [](float x) { return x < 0.0f ? 0.0f : x; }); break;
-    case ScalarType::Float64: map_elements<double, double>(*self, *out, [](double x) { return x < 0.0 ? 0.0 : x; }); break;
-    case ScalarType::Int32: map_elements<int32_t, int64_t>(*self, *out, [](int64_t x) { return x < 0 ? int64_t(0) : x; }); break;
-    case ScalarType::Int64: map_elements<int64_t, int64_t>(*self, *out, [](int64_t x) { return x < 0 ? int64_t(0) : x; }); break;
-    default:
-      if (is_integral(self->dtype, false)) {
-        map_elements<int64_t, int64_t>(*self, *out, [](int64_t x) { return x < 0 ? int64_t(0) : x; });
-      } else {
-        return fail(Error::NotSupported, "%s: dtype %s is not supported", ctx.op_name, scalar_type_name(self->dtype));
-      }
-  }
+// leaky_relu(self, negative_slope, out)
+Error leaky_relu_out(KernelContext& ctx, Value* const* args, int num_args) {
+  Tensor *self, *out;
+  WICK_TRY(unary_io(ctx, args, num_args, 3, &self, &out));
+  WICK_TRY(check_floating_input(ctx, *self));
+  WICK_TRY(check_can_cast(ctx, self->dtype, out->dtype));
+  double slope;
+  WICK_TRY(get_double(ctx, args, 1, &slope));
+  auto f = [slope](auto x) -> decltype(x) {
+    using T = decltype(x);
+    return x > T(0) ? x : x * T(slope);
+  };
+  if (self->dtype == ScalarType::Float64) map_unary<double>(*self, *out, f);
+  else map_unary<float>(*self, *out, f);
   return Error::Ok;
 }
 
-Error neg_out(KernelContext& ctx, Value* const* args, int num_args) {
-  Tensor* self;
-  Tensor* out;
-  WICK_TRY(unary_prologue(ctx, args, num_args, 2, &self, &out));
-  WICK_TRY(check_same_result(ctx, *self, *out));
-  if (self->dtype == ScalarType::Bool) {
-    return fail(Error::InvalidArgument, "%s: negation on a bool tensor is not supported; use logical_not",
-                ctx.op_name);
+// Dtype-preserving ops: computed in OpMath of the input dtype.
+template <typename F>
+Error same_dtype_unary(KernelContext& ctx, Value* const* args, int num_args, bool allow_bool, F f) {
+  Tensor *self, *out;
+  WICK_TRY(unary_io(ctx, args, num_args, 2, &self, &out));
+  if (!allow_bool && self->dtype == ScalarType::Bool) {
+    return fail(Error::InvalidArgument, "%s: not supported for bool tensors", ctx.op_name);
   }
-  switch (self->dtype) {
-    case ScalarType::Float32: map_elements<float, float>(*self, *out, [](float x) { return -x; }); break;
-    case ScalarType::Float64: map_elements<double, double>(*self, *out, [](double x) { return -x; }); break;
-    case ScalarType::Int32:
-      map_elements<int32_t, int64_t>(*self, *out, [](int64_t x) { return static_cast<int64_t>(0ull - static_cast<uint64_t>(x)); });
-      break;
-    default:
-      if (is_floating(self->dtype)) {
-        map_elements<float, float>(*self, *out, [](float x) { return -x; });
-      } else {
-        map_elements<int64_t, int64_t>(*self, *out,
-                                       [](int64_t x) { return static_cast<int64_t>(0ull - static_cast<uint64_t>(x)); });
-      }
-  }
+  WICK_TRY(check_can_cast(ctx, self->dtype, out->dtype));
+  dispatch_compute(self->dtype, [&](auto tag) {
+    using C = typename decltype(tag)::type;
+    map_unary<C>(*self, *out, f);
+  });
   return Error::Ok;
 }
 
-// hardtanh(self, min_val, max_val, out)
-Error hardtanh_out(KernelContext& ctx, Value* const* args, int num_args) {
-  Tensor* self;
-  Tensor* out;
-  WICK_TRY(unary_prologue(ctx, args, num_args, 4, &self, &out));
-  const Value* lo_v;
-  const Value* hi_v;
-  WICK_TRY(get_scalar(ctx, args, 1, &lo_v));
-  WICK_TRY(get_scalar(ctx, args, 2, &hi_v));
-  WICK_TRY(check_same_result(ctx, *self, *out));
-  if (self->dtype == ScalarType::Bool) {
-    return fail(Error::NotSupported, "%s: bool tensors are not supported", ctx.op_name);
-  }
+// Integer arithmetic in int64 wraps through unsigned to stay defined.
+inline int64_t wrap_neg(int64_t x) { return static_cast<int64_t>(0ull - static_cast<uint64_t>(x)); }
+
+Error abs_out(KernelContext& ctx, Value* const* args, int n) {
+  return same_dtype_unary(ctx, args, n, false, [](auto x) -> decltype(x) {
+    if constexpr (std::is_integral<decltype(x)>::value) return x < 0 ? wrap_neg(x) : x;
+    else return std::fabs(x);
+  });
+}
+Error neg_out(KernelContext& ctx, Value* const* args, int n) {
+  return same_dtype_unary(ctx, args, n, false, [](auto x) -> decltype(x) {
+    if constexpr (std::is_integral<decltype(x)>::value) return wrap_neg(x);
+    else return -x;
+  });
+}
+Error sign_out(KernelContext& ctx, Value* const* args, int n) {
+  return same_dtype_unary(ctx, args, n, true, [](auto x) -> decltype(x) {
+    using T = decltype(x);
+    if constexpr (std::is_integral<T>::value) return T(x > 0) - T(x < 0);
+    else return x != x ? x : T(T(0) < x) - T(x < T(0));  // NaN stays NaN, +-0 -> 0
+  });
+}
+Error ceil_out(KernelContext& ctx, Value* const* args, int n) {
+  return same_dtype_unary(ctx, args, n, false, [](auto x) -> decltype(x) {
+    if constexpr (std::is_integral<decltype(x)>::value) return x;
+    else return std::ceil(x);
+  });
+}
+Error floor_out(KernelContext& ctx, Value* const* args, int n) {
+  return same_dtype_unary(ctx, args, n, false, [](auto x) -> decltype(x) {
+    if constexpr (std::is_integral<decltype(x)>::value) return x;
+    else return std::floor(x);
+  });
+}
+Error trunc_out(KernelContext& ctx, Value* const* args, int n) {
+  return same_dtype_unary(ctx, args, n, false, [](auto x) -> decltype(x) {
+    if constexpr (std::is_integral<decltype(x)>::value) return x;
+    else return std::trunc(x);
+  });
+}
+Error round_out(KernelContext& ctx, Value* const* args, int n) {
+  // Half to even, like PyTorch (std::nearbyint in the default rounding mode).
+  return same_dtype_unary(ctx, args, n, false, [](auto x) -> decltype(x) {
+    if constexpr (std::is_integral<decltype(x)>::value) return x;
+    else return std::nearbyint(x);
+  });
+}
+Error relu_out(KernelContext& ctx, Value* const* args, int n) {
+  return same_dtype_unary(ctx, args, n, false, [](auto x) -> decltype(x) {
+    using T = decltype(x);
+    return x < T(0) ? T(0) : x;  // NaN propagates (NaN < 0 is false); -0 stays -0
+  });
+}
+
+Error bitwise_not_out(KernelContext& ctx, Value* const* args, int num_args) {
+  Tensor *self, *out;
+  WICK_TRY(unary_io(ctx, args, num_args, 2, &self, &out));
   if (is_floating(self->dtype)) {
-    if (self->dtype == ScalarType::Float64) {
-      const double lo = lo_v->scalar_as_double(), hi = hi_v->scalar_as_double();
-      map_elements<double, double>(*self, *out, [lo, hi](double x) { return x < lo ? lo : (x > hi ? hi : x); });
-    } else {
-      const float lo = static_cast<float>(lo_v->scalar_as_double()), hi = static_cast<float>(hi_v->scalar_as_double());
-      map_elements<float, float>(*self, *out, [lo, hi](float x) { return x < lo ? lo : (x > hi ? hi : x); });
-    }
+    return fail(Error::InvalidArgument, "%s: only integer and bool tensors are supported, got %s", ctx.op_name,
+                scalar_type_name(self->dtype));
+  }
+  WICK_TRY(check_can_cast(ctx, self->dtype, out->dtype));
+  if (self->dtype == ScalarType::Bool) {
+    map_unary<int64_t>(*self, *out, [](int64_t x) { return int64_t(x == 0); });
   } else {
-    if (lo_v->tag == ValueTag::Double || hi_v->tag == ValueTag::Double) {
-      return fail(Error::InvalidArgument, "%s: float bounds for an integer tensor are not supported", ctx.op_name);
-    }
-    const int64_t lo = lo_v->scalar_as_int(), hi = hi_v->scalar_as_int();
-    map_elements<int64_t, int64_t>(*self, *out, [lo, hi](int64_t x) { return x < lo ? lo : (x > hi ? hi : x); });
+    map_unary<int64_t>(*self, *out, [](int64_t x) { return ~x; });
   }
   return Error::Ok;
 }
 
-template <typename T>
-T pow_float(T x, double e) {
-  if (e == 2.0) return x * x;
-  if (e == 3.0) return x * x * x;
-  if (e == 0.5) return std::sqrt(x);
-  if (e == -0.5) return T(1) / std::sqrt(x);
-  if (e == -1.0) return T(1) / x;
-  if (e == -2.0) return T(1) / (x * x);
-  return std::pow(x, static_cast<T>(e));
-}
-
-int64_t pow_int(int64_t base, int64_t e) {
-  // e >= 0; wrapping multiplication like PyTorch's integer pow
-  uint64_t result = 1, b = static_cast<uint64_t>(base);
-  while (e > 0) {
-    if (e & 1) result *= b;
-    b *= b;
-    e >>= 1;
-  }
-  return static_cast<int64_t>(result);
-}
-
-// pow.Tensor_Scalar_out(self, exponent, out)
-Error pow_tensor_scalar_out(KernelContext& ctx, Value* const* args, int num_args) {
-  Tensor* self;
-  Tensor* out;
-  WICK_TRY(unary_prologue(ctx, args, num_args, 3, &self, &out));
-  const Value* ev;
-  WICK_TRY(get_scalar(ctx, args, 1, &ev));
-  if (is_floating(self->dtype) || ev->tag == ValueTag::Double) {
-    ScalarType result = is_floating(self->dtype) ? self->dtype : ScalarType::Float32;
-    if (!can_cast(result, out->dtype)) {
-      return fail(Error::InvalidArgument, "%s: result type %s can't be cast to the desired output type %s",
-                  ctx.op_name, scalar_type_name(result), scalar_type_name(out->dtype));
-    }
-    const double e = ev->scalar_as_double();
-    if (result == ScalarType::Float64) {
-      map_elements<double, double>(*self, *out, [e](double x) { return pow_float<double>(x, e); });
-    } else {
-      map_elements<float, float>(*self, *out, [e](float x) { return pow_float<float>(x, e); });
-    }
-    return Error::Ok;
-  }
-  // integer tensor, integer (or bool) exponent: integer result
-  WICK_TRY(check_same_result(ctx, *self, *out));
-  const int64_t e = ev->scalar_as_int();
-  if (e < 0) {
-    return fail(Error::InvalidArgument, "%s: integers to negative integer powers are not allowed", ctx.op_name);
-  }
-  if (self->dtype == ScalarType::Int32) {
-    map_elements<int32_t, int64_t>(*self, *out, [e](int64_t x) { return pow_int(x, e); });
-  } else {
-    map_elements<int64_t, int64_t>(*self, *out, [e](int64_t x) { return pow_int(x, e); });
-  }
+// Predicates: written into out's dtype (bool normally).
+template <typename F>
+Error predicate_unary(KernelContext& ctx, Value* const* args, int num_args, F f) {
+  Tensor *self, *out;
+  WICK_TRY(unary_io(ctx, args, num_args, 2, &self, &out));
+  if (self->dtype == ScalarType::Float64) map_unary<double>(*self, *out, [f](double x) { return double(f(x)); });
+  else if (is_floating(self->dtype)) map_unary<float>(*self, *out, [f](float x) { return float(f(x)); });
+  else map_unary<int64_t>(*self, *out, [f](int64_t x) { return int64_t(f(x)); });
   return Error::Ok;
 }
+Error isnan_out(KernelContext& ctx, Value* const* args, int n) {
+  return predicate_unary(ctx, args, n, [](auto x) { return x != x; });
+}
+Error isinf_out(KernelContext& ctx, Value* const* args, int n) {
+  return predicate_unary(ctx, args, n, [](auto x) {
+    if constexpr (std::is_integral<decltype(x)>::value) return false;
+    else return std::isinf(x);
+  });
+}
+Error logical_not_out(KernelContext& ctx, Value* const* args, int n) {
+  return predicate_unary(ctx, args, n, [](auto x) { return x == decltype(x)(0); });
+}
 
-constexpr uint32_t kFloatish = kF32 | dtype_bit(ScalarType::Float64);
-constexpr uint32_t kIntish = kI32 | kI64 | dtype_bit(ScalarType::Int8) | dtype_bit(ScalarType::Int16) |
-                             dtype_bit(ScalarType::UInt8);
+// hardtanh(self, min_val, max_val, out): clamp in the input dtype.
+Error hardtanh_out(KernelContext& ctx, Value* const* args, int num_args) {
+  Tensor *self, *out;
+  WICK_TRY(unary_io(ctx, args, num_args, 4, &self, &out));
+  const Value *lo, *hi;
+  WICK_TRY(get_scalar(ctx, args, 1, &lo));
+  WICK_TRY(get_scalar(ctx, args, 2, &hi));
+  if (self->dtype == ScalarType::Bool || self->dtype == ScalarType::UInt8) {
+    return fail(Error::InvalidArgument, "%s: not supported for %s tensors", ctx.op_name, scalar_type_name(self->dtype));
+  }
+  WICK_TRY(check_can_cast(ctx, self->dtype, out->dtype));
+  dispatch_compute(self->dtype, [&](auto tag) {
+    using C = typename decltype(tag)::type;
+    const C l = std::is_integral<C>::value ? C(lo->scalar_as_int()) : C(lo->scalar_as_double());
+    const C h = std::is_integral<C>::value ? C(hi->scalar_as_int()) : C(hi->scalar_as_double());
+    map_unary<C>(*self, *out, [l, h](C x) { return x < l ? l : (x > h ? h : x); });
+  });
+  return Error::Ok;
+}
 
 }  // namespace
 }  // namespace portable
@@ -233,12 +283,42 @@ constexpr uint32_t kIntish = kI32 | kI64 | dtype_bit(ScalarType::Int8) | dtype_b
 using namespace wick::portable;
 
 WICK_REGISTER_KERNELS(unary_ops,
-                      {"aten::relu.out", kFloatish | kIntish, &relu_out, nullptr},
-                      {"aten::hardtanh.out", kFloatish | kIntish, &hardtanh_out, nullptr},
-                      {"aten::neg.out", kFloatish | kIntish, &neg_out, nullptr},
-                      {"aten::sigmoid.out", kFloatish | kIntish, &sigmoid_out, nullptr},
-                      {"aten::rsqrt.out", kFloatish | kIntish, &rsqrt_out, nullptr},
-                      {"aten::exp.out", kFloatish | kIntish, &exp_out, nullptr},
-                      {"aten::tanh.out", kFloatish | kIntish, &tanh_out, nullptr},
-                      {"aten::sqrt.out", kFloatish | kIntish, &sqrt_out, nullptr},
-                      {"aten::pow.Tensor_Scalar_out", kFloatish | kIntish, &pow_tensor_scalar_out, nullptr})
+                      {"aten::acos.out", kAllDtypes, &acos_out, nullptr},
+                      {"aten::acosh.out", kAllDtypes, &acosh_out, nullptr},
+                      {"aten::asin.out", kAllDtypes, &asin_out, nullptr},
+                      {"aten::asinh.out", kAllDtypes, &asinh_out, nullptr},
+                      {"aten::atan.out", kAllDtypes, &atan_out, nullptr},
+                      {"aten::atanh.out", kAllDtypes, &atanh_out, nullptr},
+                      {"aten::cos.out", kAllDtypes, &cos_out, nullptr},
+                      {"aten::cosh.out", kAllDtypes, &cosh_out, nullptr},
+                      {"aten::sin.out", kAllDtypes, &sin_out, nullptr},
+                      {"aten::sinh.out", kAllDtypes, &sinh_out, nullptr},
+                      {"aten::tan.out", kAllDtypes, &tan_out, nullptr},
+                      {"aten::tanh.out", kAllDtypes, &tanh_out, nullptr},
+                      {"aten::erf.out", kAllDtypes, &erf_out, nullptr},
+                      {"aten::exp.out", kAllDtypes, &exp_out, nullptr},
+                      {"aten::expm1.out", kAllDtypes, &expm1_out, nullptr},
+                      {"aten::log.out", kAllDtypes, &log_out, nullptr},
+                      {"aten::log10.out", kAllDtypes, &log10_out, nullptr},
+                      {"aten::log1p.out", kAllDtypes, &log1p_out, nullptr},
+                      {"aten::log2.out", kAllDtypes, &log2_out, nullptr},
+                      {"aten::reciprocal.out", kAllDtypes, &reciprocal_out, nullptr},
+                      {"aten::rsqrt.out", kAllDtypes, &rsqrt_out, nullptr},
+                      {"aten::sqrt.out", kAllDtypes, &sqrt_out, nullptr},
+                      {"aten::sigmoid.out", kAllDtypes, &sigmoid_out, nullptr},
+                      {"aten::gelu.out", kFloating, &gelu_out, nullptr},
+                      {"aten::elu.out", kFloating, &elu_out, nullptr},
+                      {"aten::leaky_relu.out", kFloating, &leaky_relu_out, nullptr},
+                      {"aten::abs.out", kFloating | kInts, &abs_out, nullptr},
+                      {"aten::neg.out", kFloating | kInts, &neg_out, nullptr},
+                      {"aten::sign.out", kAllDtypes, &sign_out, nullptr},
+                      {"aten::ceil.out", kFloating | kInts, &ceil_out, nullptr},
+                      {"aten::floor.out", kFloating | kInts, &floor_out, nullptr},
+                      {"aten::trunc.out", kFloating | kInts, &trunc_out, nullptr},
+                      {"aten::round.out", kFloating | kInts, &round_out, nullptr},
+                      {"aten::relu.out", kFloating | kInts, &relu_out, nullptr},
+                      {"aten::bitwise_not.out", kInts | kBool, &bitwise_not_out, nullptr},
+                      {"aten::isnan.out", kAllDtypes, &isnan_out, nullptr},
+                      {"aten::isinf.out", kAllDtypes, &isinf_out, nullptr},
+                      {"aten::logical_not.out", kAllDtypes, &logical_not_out, nullptr},
+                      {"aten::hardtanh.out", kFloating | (kInts & ~dtype_bit(wick::ScalarType::UInt8)), &hardtanh_out, nullptr})
