@@ -118,8 +118,8 @@ POLICY: dict[tuple[str, str], Tolerance] = {
     ("int", "exact"): EXACT,
     ("int", "elementwise"): Tolerance(reason="integer arithmetic (with two's-complement wraparound, as PyTorch) "
                                              "has one right answer"),
-    ("int", "transcendental"): Tolerance(reason="integer inputs promote to float32 outputs in PyTorch; the float32 "
-                                                "transcendental rule is applied to those outputs instead"),
+    ("int", "transcendental"): Tolerance(reason="integer outputs (integer pow) are exact; integer inputs with "
+                                                "float outputs (division) are judged by the float rule"),
     ("int", "accumulate"): Tolerance(reason="integer sums are exact"),
     ("int8q", "op"): Tolerance(steps=1.0, reason="a requantization may round the other way (round-half-even vs "
                                                  "half-away, fixed-point multipliers): one step, never more"),
@@ -153,13 +153,11 @@ def tolerance_for(dtype: str, op_class: str, relaxed: bool = False) -> Tolerance
     For integer inputs with float outputs (int -> float division), call with the
     output dtype. Raises KeyError for a combination the policy does not cover,
     so a new case class cannot slip through with an implicit bound."""
-    if dtype == "int8q" or op_class.startswith("int8q"):
-        tol = POLICY[("int8q", op_class.split(":", 1)[-1] if ":" in op_class else op_class)]
-    else:
-        key = dtype_key(dtype)
-        cls = op_class if (key, op_class) in POLICY else ("accumulate" if op_class in ("pattern", "model")
-                                                         and key != "float32" else op_class)
-        tol = POLICY[(key, cls)]
+    key = "int8q" if dtype == "int8q" else dtype_key(dtype)
+    cls = op_class
+    if (key, cls) not in POLICY and cls in ("pattern", "model"):
+        cls = "pattern" if (key, "pattern") in POLICY else "accumulate"
+    tol = POLICY[(key, cls)]
     if not relaxed:
         return tol
     return replace(
