@@ -1,9 +1,11 @@
 // Data-movement ops, for every dtype (byte-wise by element size): view_copy,
 // permute_copy, expand_copy, alias_copy, clone, slice_copy, split_with_sizes_copy,
-// unsqueeze_copy, squeeze_copy.dims, cat. Contiguous copies also convert
+// unsqueeze_copy, squeeze_copy (dims / dim), select_copy, diagonal_copy,
+// as_strided_copy, flip, repeat, select_scatter, slice_scatter, cat. Contiguous copies also convert
 // when the out tensor has another dtype (PyTorch copies with a cast into out=);
 // strided ones require the same dtype. cat promotes its inputs like PyTorch.
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 
 #include "portable/util.h"
@@ -382,6 +384,299 @@ Error cat_out(KernelContext& ctx, Value* const* args, int num_args) {
   return Error::Ok;
 }
 
+// select_copy.int_out(self, dim, index, out)
+Error select_copy_out(KernelContext& ctx, Value* const* args, int num_args) {
+  WICK_TRY(check_num_args(ctx, num_args, 4));
+  Tensor *self, *out;
+  int64_t dim_arg, index;
+  WICK_TRY(get_tensor(ctx, args, 0, &self));
+  WICK_TRY(get_int(ctx, args, 1, &dim_arg));
+  WICK_TRY(get_int(ctx, args, 2, &index));
+  WICK_TRY(get_tensor(ctx, args, 3, &out));
+  if (self->dim == 0) return fail(Error::InvalidArgument, "%s: select() cannot be applied to a 0-dim tensor", ctx.op_name);
+  int dim;
+  WICK_TRY(normalize_dim(ctx, dim_arg, self->dim, &dim));
+  const int64_t size = self->sizes[dim];
+  if (index < -size || index >= size) {
+    return fail(Error::InvalidArgument, "%s: index %lld out of range for tensor of size %lld at dimension %d",
+                ctx.op_name, static_cast<long long>(index), static_cast<long long>(size), dim);
+  }
+  if (index < 0) index += size;
+  int64_t in_strides[kMaxDims], sizes[kMaxDims], strides[kMaxDims];
+  contiguous_strides(self->sizes, self->dim, in_strides);
+  int r = 0;
+  for (int d = 0; d < self->dim; ++d) {
+    if (d == dim) continue;
+    sizes[r] = self->sizes[d];
+    strides[r++] = in_strides[d];
+  }
+  return strided_into(ctx, *self, *out, sizes, r, strides, index * in_strides[dim]);
+}
+
+// diagonal_copy.out(self, offset, dim1, dim2, out)
+Error diagonal_copy_out(KernelContext& ctx, Value* const* args, int num_args) {
+  WICK_TRY(check_num_args(ctx, num_args, 5));
+  Tensor *self, *out;
+  int64_t offset, a1, a2;
+  WICK_TRY(get_tensor(ctx, args, 0, &self));
+  WICK_TRY(get_int(ctx, args, 1, &offset));
+  WICK_TRY(get_int(ctx, args, 2, &a1));
+  WICK_TRY(get_int(ctx, args, 3, &a2));
+  WICK_TRY(get_tensor(ctx, args, 4, &out));
+  int d1, d2;
+  WICK_TRY(normalize_dim(ctx, a1, self->dim, &d1));
+  WICK_TRY(normalize_dim(ctx, a2, self->dim, &d2));
+  if (d1 == d2) return fail(Error::InvalidArgument, "%s: diagonal dimensions cannot be identical %d, %d", ctx.op_name, d1, d2);
+  int64_t in_strides[kMaxDims], sizes[kMaxDims], strides[kMaxDims];
+  contiguous_strides(self->sizes, self->dim, in_strides);
+  int64_t len, start = 0;
+  if (offset >= 0) {
+    len = std::max<int64_t>(std::min(self->sizes[d1], self->sizes[d2] - offset), 0);
+    start = offset * in_strides[d2];
+  } else {
+    len = std::max<int64_t>(std::min(self->sizes[d1] + offset, self->sizes[d2]), 0);
+    start = -offset * in_strides[d1];
+  }
+  if (len == 0) start = 0;
+  int r = 0;
+  for (int d = 0; d < self->dim; ++d) {
+    if (d == d1 || d == d2) continue;
+    sizes[r] = self->sizes[d];
+    strides[r++] = in_strides[d];
+  }
+  sizes[r] = len;
+  strides[r++] = in_strides[d1] + in_strides[d2];
+  return strided_into(ctx, *self, *out, sizes, r, strides, start);
+}
+
+// as_strided_copy.out(self, size, stride, storage_offset?, out): reads self's
+// contiguous storage through the given strides (every access bounds-checked).
+Error as_strided_copy_out(KernelContext& ctx, Value* const* args, int num_args) {
+  WICK_TRY(check_num_args(ctx, num_args, 5));
+  Tensor *self, *out;
+  const int64_t *size, *stride;
+  int n, ns;
+  int64_t offset;
+  bool has_offset;
+  WICK_TRY(get_tensor(ctx, args, 0, &self));
+  WICK_TRY(get_int_list(ctx, args, 1, &size, &n));
+  WICK_TRY(get_int_list(ctx, args, 2, &stride, &ns));
+  WICK_TRY(get_opt_int(ctx, args, 3, &offset, &has_offset));
+  WICK_TRY(get_tensor(ctx, args, 4, &out));
+  if (n != ns) return fail(Error::InvalidArgument, "%s: mismatch in length of strides and shape", ctx.op_name);
+  if (n > kMaxDims) return fail(Error::NotSupported, "%s: rank %d exceeds %d", ctx.op_name, n, kMaxDims);
+  if (!has_offset) offset = 0;
+  int64_t max_off = offset, numel = 1;
+  for (int d = 0; d < n; ++d) {
+    if (size[d] < 0 || stride[d] < 0) return fail(Error::InvalidArgument, "%s: negative size or stride", ctx.op_name);
+    numel *= size[d];
+    if (size[d] > 0) max_off += (size[d] - 1) * stride[d];
+  }
+  if (numel > 0 && (offset < 0 || max_off >= self->numel())) {
+    return fail(Error::InvalidArgument, "%s: setStorage: sizes %s, strides %s and storage offset %lld are out of "
+                "bounds for storage of %lld elements", ctx.op_name, shape_str(size, n), shape_str(stride, n),
+                static_cast<long long>(offset), static_cast<long long>(self->numel()));
+  }
+  int64_t sizes[kMaxDims], strides[kMaxDims];
+  for (int d = 0; d < n; ++d) {
+    sizes[d] = size[d];
+    strides[d] = stride[d];
+  }
+  return strided_into(ctx, *self, *out, sizes, n, strides, offset);
+}
+
+// squeeze_copy.dim_out(self, dim, out)
+Error squeeze_copy_dim_out(KernelContext& ctx, Value* const* args, int num_args) {
+  WICK_TRY(check_num_args(ctx, num_args, 3));
+  Tensor *self, *out;
+  int64_t dim_arg;
+  WICK_TRY(get_tensor(ctx, args, 0, &self));
+  WICK_TRY(get_int(ctx, args, 1, &dim_arg));
+  WICK_TRY(get_tensor(ctx, args, 2, &out));
+  int dim;
+  WICK_TRY(normalize_dim(ctx, dim_arg, self->dim, &dim));
+  int64_t sizes[kMaxDims];
+  int r = 0;
+  for (int i = 0; i < self->dim; ++i)
+    if (!(i == dim && self->sizes[i] == 1)) sizes[r++] = self->sizes[i];
+  return contiguous_copy(ctx, *self, *out, sizes, r);
+}
+
+// flip.out(self, dims, out)
+Error flip_out(KernelContext& ctx, Value* const* args, int num_args) {
+  WICK_TRY(check_num_args(ctx, num_args, 3));
+  Tensor *self, *out;
+  const int64_t* dims;
+  int n;
+  WICK_TRY(get_tensor(ctx, args, 0, &self));
+  WICK_TRY(get_int_list(ctx, args, 1, &dims, &n));
+  WICK_TRY(get_tensor(ctx, args, 2, &out));
+  int64_t strides[kMaxDims];
+  contiguous_strides(self->sizes, self->dim, strides);
+  bool flip[kMaxDims] = {};
+  for (int k = 0; k < n; ++k) {
+    int d;
+    WICK_TRY(normalize_dim(ctx, dims[k], self->dim, &d));
+    if (flip[d]) return fail(Error::InvalidArgument, "%s: dim %d appears multiple times in the list of dims", ctx.op_name, d);
+    flip[d] = true;
+  }
+  int64_t offset = 0;
+  for (int d = 0; d < self->dim; ++d) {
+    if (flip[d] && self->sizes[d] > 0) {
+      offset += (self->sizes[d] - 1) * strides[d];
+      strides[d] = -strides[d];
+    }
+  }
+  return strided_into(ctx, *self, *out, self->sizes, self->dim, strides, offset);
+}
+
+// repeat.out(self, repeats, out): tiles self; repeats may add leading dims.
+Error repeat_out(KernelContext& ctx, Value* const* args, int num_args) {
+  WICK_TRY(check_num_args(ctx, num_args, 3));
+  Tensor *self, *out;
+  const int64_t* reps;
+  int n;
+  WICK_TRY(get_tensor(ctx, args, 0, &self));
+  WICK_TRY(get_int_list(ctx, args, 1, &reps, &n));
+  WICK_TRY(get_tensor(ctx, args, 2, &out));
+  if (n < self->dim) {
+    return fail(Error::InvalidArgument, "%s: number of dimensions of repeat dims (%d) can not be smaller than number "
+                "of dimensions of tensor (%d)", ctx.op_name, n, self->dim);
+  }
+  if (2 * n > kMaxDims * 2 || n > kMaxDims) return fail(Error::NotSupported, "%s: rank %d exceeds %d", ctx.op_name, n, kMaxDims);
+  // View the output as [r0, s0, r1, s1, ...] over padded self sizes; the
+  // source strides are 0 on the repeat dims.
+  const int lead = n - self->dim;
+  int64_t in_strides[kMaxDims];
+  contiguous_strides(self->sizes, self->dim, in_strides);
+  int64_t out_sizes[kMaxDims];
+  for (int d = 0; d < n; ++d) {
+    if (reps[d] < 0) return fail(Error::InvalidArgument, "%s: repeats can not be negative", ctx.op_name);
+    const int64_t s = d < lead ? 1 : self->sizes[d - lead];
+    out_sizes[d] = s * reps[d];
+  }
+  WICK_TRY(check_castable(ctx, self->dtype, out->dtype));
+  if (self->dtype != out->dtype) return fail(Error::NotSupported, "%s: out dtype differs from the input's", ctx.op_name);
+  WICK_TRY(resize(ctx, *out, out_sizes, n));
+  const int64_t total = out->numel();
+  if (total == 0) return Error::Ok;
+  const size_t es = element_size(self->dtype);
+  const unsigned char* s = static_cast<const unsigned char*>(self->data);
+  unsigned char* o = static_cast<unsigned char*>(out->data);
+  int64_t idx[kMaxDims] = {};
+  for (int64_t i = 0; i < total; ++i) {
+    int64_t off = 0;
+    for (int d = lead; d < n; ++d) off += (idx[d] % self->sizes[d - lead]) * in_strides[d - lead];
+    std::memcpy(o + i * es, s + off * es, es);
+    for (int d = n - 1; d >= 0; --d) {
+      if (++idx[d] < out_sizes[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return Error::Ok;
+}
+
+// Shared by select_scatter / slice_scatter: out = self with the strided view
+// (sizes/strides from `offset`) overwritten by src.
+Error scatter_view(KernelContext& ctx, const Tensor& self, const Tensor& src, Tensor& out, const int64_t* sizes,
+                   int dim, const int64_t* strides, int64_t offset) {
+  if (self.dtype != out.dtype || src.dtype != self.dtype) {
+    return fail(Error::InvalidArgument, "%s: self, src and out must share a dtype (got %s, %s, %s)", ctx.op_name,
+                scalar_type_name(self.dtype), scalar_type_name(src.dtype), scalar_type_name(out.dtype));
+  }
+  int64_t n = 1;
+  for (int d = 0; d < dim; ++d) n *= sizes[d];
+  if (src.numel() != n || src.dim != dim) {
+    return fail(Error::InvalidArgument, "%s: expected src to have a size equal to the slice of self: %s, got %s",
+                ctx.op_name, shape_str(sizes, dim), shape_str(src));
+  }
+  for (int d = 0; d < dim; ++d) {
+    if (src.sizes[d] != sizes[d]) {
+      return fail(Error::InvalidArgument, "%s: expected src to have a size equal to the slice of self: %s, got %s",
+                  ctx.op_name, shape_str(sizes, dim), shape_str(src));
+    }
+  }
+  WICK_TRY(resize(ctx, out, self.sizes, self.dim));
+  if (out.data != self.data && self.nbytes() > 0) std::memcpy(out.data, self.data, self.nbytes());
+  if (n == 0) return Error::Ok;
+  const size_t es = element_size(self.dtype);
+  int64_t st[1][kMaxDims];
+  for (int d = 0; d < dim; ++d) st[0][d] = strides[d];
+  const unsigned char* s = static_cast<const unsigned char*>(src.data);
+  unsigned char* o = static_cast<unsigned char*>(out.data) + offset * static_cast<int64_t>(es);
+  int64_t i = 0;
+  for_each_row<1>(sizes, dim, st, [&](const int64_t* offs, int64_t cnt, const int64_t* inner) {
+    for (int64_t k = 0; k < cnt; ++k, ++i) std::memcpy(o + (offs[0] + k * inner[0]) * static_cast<int64_t>(es), s + i * static_cast<int64_t>(es), es);
+  });
+  return Error::Ok;
+}
+
+// select_scatter.out(self, src, dim, index, out)
+Error select_scatter_out(KernelContext& ctx, Value* const* args, int num_args) {
+  WICK_TRY(check_num_args(ctx, num_args, 5));
+  Tensor *self, *src, *out;
+  int64_t dim_arg, index;
+  WICK_TRY(get_tensor(ctx, args, 0, &self));
+  WICK_TRY(get_tensor(ctx, args, 1, &src));
+  WICK_TRY(get_int(ctx, args, 2, &dim_arg));
+  WICK_TRY(get_int(ctx, args, 3, &index));
+  WICK_TRY(get_tensor(ctx, args, 4, &out));
+  if (self->dim == 0) return fail(Error::InvalidArgument, "%s: cannot select from a 0-dim tensor", ctx.op_name);
+  int dim;
+  WICK_TRY(normalize_dim(ctx, dim_arg, self->dim, &dim));
+  const int64_t size = self->sizes[dim];
+  if (index < -size || index >= size) {
+    return fail(Error::InvalidArgument, "%s: index %lld out of range for dimension %d of size %lld", ctx.op_name,
+                static_cast<long long>(index), dim, static_cast<long long>(size));
+  }
+  if (index < 0) index += size;
+  int64_t in_strides[kMaxDims], sizes[kMaxDims], strides[kMaxDims];
+  contiguous_strides(self->sizes, self->dim, in_strides);
+  int r = 0;
+  for (int d = 0; d < self->dim; ++d) {
+    if (d == dim) continue;
+    sizes[r] = self->sizes[d];
+    strides[r++] = in_strides[d];
+  }
+  return scatter_view(ctx, *self, *src, *out, sizes, r, strides, index * in_strides[dim]);
+}
+
+// slice_scatter.out(self, src, dim, start?, end?, step, out)
+Error slice_scatter_out(KernelContext& ctx, Value* const* args, int num_args) {
+  WICK_TRY(check_num_args(ctx, num_args, 7));
+  Tensor *self, *src, *out;
+  int64_t dim_arg, start, end, step;
+  bool has_start, has_end;
+  WICK_TRY(get_tensor(ctx, args, 0, &self));
+  WICK_TRY(get_tensor(ctx, args, 1, &src));
+  WICK_TRY(get_int(ctx, args, 2, &dim_arg));
+  WICK_TRY(get_opt_int(ctx, args, 3, &start, &has_start));
+  WICK_TRY(get_opt_int(ctx, args, 4, &end, &has_end));
+  WICK_TRY(get_int(ctx, args, 5, &step));
+  WICK_TRY(get_tensor(ctx, args, 6, &out));
+  if (self->dim == 0) return fail(Error::InvalidArgument, "%s: cannot slice a 0-dim tensor", ctx.op_name);
+  if (step <= 0) return fail(Error::InvalidArgument, "%s: slice step must be positive", ctx.op_name);
+  int dim;
+  WICK_TRY(normalize_dim(ctx, dim_arg, self->dim, &dim));
+  const int64_t size = self->sizes[dim];
+  if (!has_start) start = 0;
+  if (!has_end) end = INT64_MAX;
+  if (start < 0) start += size;
+  if (end < 0) end += size;
+  start = start < 0 ? 0 : (start > size ? size : start);
+  end = end < start ? start : (end > size ? size : end);
+  const int64_t len = (end - start + step - 1) / step;
+  int64_t in_strides[kMaxDims], sizes[kMaxDims], strides[kMaxDims];
+  contiguous_strides(self->sizes, self->dim, in_strides);
+  for (int d = 0; d < self->dim; ++d) {
+    sizes[d] = self->sizes[d];
+    strides[d] = in_strides[d];
+  }
+  sizes[dim] = len;
+  strides[dim] = in_strides[dim] * step;
+  return scatter_view(ctx, *self, *src, *out, sizes, self->dim, strides, start * in_strides[dim]);
+}
+
 }  // namespace
 }  // namespace portable
 }  // namespace wick
@@ -398,4 +693,12 @@ WICK_REGISTER_KERNELS(copy_ops,
                       {"aten::split_with_sizes_copy.out", kAllDtypes, &split_with_sizes_copy_out, nullptr},
                       {"aten::unsqueeze_copy.out", kAllDtypes, &unsqueeze_copy_out, nullptr},
                       {"aten::squeeze_copy.dims_out", kAllDtypes, &squeeze_copy_dims_out, nullptr},
-                      {"aten::cat.out", kAllDtypes, &cat_out, nullptr})
+                      {"aten::cat.out", kAllDtypes, &cat_out, nullptr},
+                      {"aten::select_copy.int_out", kAllDtypes, &select_copy_out, nullptr},
+                      {"aten::diagonal_copy.out", kAllDtypes, &diagonal_copy_out, nullptr},
+                      {"aten::as_strided_copy.out", kAllDtypes, &as_strided_copy_out, nullptr},
+                      {"aten::squeeze_copy.dim_out", kAllDtypes, &squeeze_copy_dim_out, nullptr},
+                      {"aten::flip.out", kAllDtypes, &flip_out, nullptr},
+                      {"aten::repeat.out", kAllDtypes, &repeat_out, nullptr},
+                      {"aten::select_scatter.out", kAllDtypes, &select_scatter_out, nullptr},
+                      {"aten::slice_scatter.out", kAllDtypes, &slice_scatter_out, nullptr})

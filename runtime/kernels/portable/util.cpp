@@ -523,6 +523,14 @@ Error broadcast_shapes(const KernelContext& ctx, const int64_t* a, int a_dim, co
   return Error::Ok;
 }
 
+void dim_order_strides(const Tensor& t, int64_t* strides) {
+  int64_t s = 1;
+  for (int k = t.dim - 1; k >= 0; --k) {
+    strides[t.dim_order[k]] = s;
+    s *= t.sizes[t.dim_order[k]];
+  }
+}
+
 void contiguous_strides(const int64_t* sizes, int dim, int64_t* strides) {
   int64_t s = 1;
   for (int i = dim - 1; i >= 0; --i) {

@@ -265,6 +265,10 @@ Error check_same_layout(const KernelContext& ctx, const Tensor* const* ts, int n
 Error broadcast_shapes(const KernelContext& ctx, const int64_t* a, int a_dim, const int64_t* b, int b_dim,
                        int64_t* out, int* out_dim);
 
+// Element strides of each logical dim of `t` given its dim order (the
+// contiguous strides when the order is the identity).
+void dim_order_strides(const Tensor& t, int64_t* strides);
+
 // Contiguous element strides of a shape.
 void contiguous_strides(const int64_t* sizes, int dim, int64_t* strides);
 
