@@ -38,6 +38,8 @@ import io
 import json
 import os
 import platform
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -170,6 +172,21 @@ def wick_load(path):
     return wick.runtime.load(path).method("forward")
 
 
+def wick_run_once(wick_run: str, path: str, input_files: list, iterations: int) -> float:
+    """One `wick-run` process: 1 warm-up, `iterations` timed executes; returns its median in ms."""
+    cmd = [wick_run, path, "--iterations", str(iterations), "--warmup", "1"]
+    for f in input_files:
+        cmd += ["--input", f]
+    proc = subprocess.run(cmd,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"wick-run exit {proc.returncode}: {proc.stdout.strip()[-300:]}")
+    m = re.search(r"execute: median ([0-9.]+) ms", proc.stdout)
+    if not m:
+        raise RuntimeError(f"wick-run printed no timing: {proc.stdout.strip()[-300:]}")
+    return float(m.group(1))
+
+
 def _max_err(out, ref):
     import torch
     a = out[0] if isinstance(out, (list, tuple)) else out
@@ -199,7 +216,16 @@ def _ratio(a, b):
 
 
 def _fmt_ratio(r):
-    return "-" if r is None else f"{r:.3g}x"
+    return "-" if r is None else f"{r:.3g}"
+
+
+def _fmt_speed(r):
+    """Wick/peer time ratio as words: '54x faster', '1.3x slower'."""
+    if r is None:
+        return "-"
+    if r <= 1:
+        return f"{1 / r:.3g}x faster"
+    return f"{r:.3g}x slower"
 
 
 # ----------------------------------------------------------------------------- one model
@@ -313,11 +339,24 @@ def bench_model(name, factory, peer: Peer, args, workdir: Path, index: int, log)
     with torch.no_grad():
         model(*inputs)  # eager warm-up
 
-    wt, et_t, gt = [], [], []
-    sides = ["wick", "et", "eager"]
+    input_files = []
+    if args.wick_run_path:
+        import numpy as np
+        for k, x in enumerate(inputs):
+            f = workdir / f"{name}.input{k}.npy"
+            np.save(f, x.detach().numpy())
+            input_files.append(str(f))
+    wt, et_t, gt, wr = [], [], [], []
+    sides = ["wick", "et", "eager"] + (["wick-run"] if args.wick_run_path else [])
     for r in range(rounds):
-        rot = sides[r % 3:] + sides[:r % 3]
+        rot = sides[r % len(sides):] + sides[:r % len(sides)]
         for side in rot:
+            if side == "wick-run" and wick_ok and "wick_run_error" not in res["wick"]:
+                try:
+                    wr.append(wick_run_once(args.wick_run_path, wpath, input_files, per_round))
+                except Exception as e:
+                    res["wick"]["wick_run_error"] = f"{type(e).__name__}: {e}"
+                    log(f"  wick-run failed: {res['wick']['wick_run_error']}")
             if side == "wick" and wick_ok:
                 for _ in range(per_round):
                     t0 = time.perf_counter()
@@ -337,6 +376,8 @@ def bench_model(name, factory, peer: Peer, args, workdir: Path, index: int, log)
         if xs:
             res[key].update(latency_ms=_median(xs) * 1e3, latency_min_ms=min(xs) * 1e3,
                             latency_max_ms=max(xs) * 1e3, latency_samples=len(xs))
+    if wr:
+        res["wick"]["wick_run_ms"] = _median(wr)  # median of per-process medians
     del wm, em, model
     gc.collect()
     return res
@@ -370,12 +411,14 @@ def report(results: list[dict], info: dict, peer: Peer) -> str:
         lines.append(f"# ExecuTorch UNAVAILABLE ({peer.reason}): peer columns say 'peer unavailable'")
     lines.append("")
     lines.append("Latency (median ms per forward call, batch 1; ratio = Wick / ExecuTorch, < 1 means Wick is faster)")
-    hdr = ["model", "Wick ms", "ExecuTorch ms", "Wick/ET", "eager ms (1 thr)", "Wick/eager",
-           "Wick max|err|", "ET max|err|", "samples W/ET"]
+    hdr = ["model", "Wick ms", "ExecuTorch ms", "Wick/ET", "Wick vs ET", "wick-run ms", "eager ms (1 thr)",
+           "Wick/eager", "Wick max|err|", "ET max|err|", "samples W/ET"]
     rows = []
     for r in results:
         w, e, g = side_val(r, "wick", "latency_ms"), side_val(r, "et", "latency_ms"), side_val(r, "eager", "latency_ms")
-        rows.append([r["model"], _fmt(w), _fmt(e), _fmt_ratio(_ratio(w, e)), _fmt(g), _fmt_ratio(_ratio(w, g)),
+        wr = r["wick"].get("wick_run_ms", r["wick"].get("wick_run_error") and "failed")
+        rows.append([r["model"], _fmt(w), _fmt(e), _fmt_ratio(_ratio(w, e)), _fmt_speed(_ratio(w, e)), _fmt(wr),
+                     _fmt(g), _fmt_ratio(_ratio(w, g)),
                      _err_cell(r["wick"], r["ref_max_abs"]) if "wick" in r else "-",
                      _err_cell(r["et"], r["ref_max_abs"]) if "et" in r else "-",
                      f"{r['wick'].get('latency_samples', 0)}/{r['et'].get('latency_samples', 0)}"])
@@ -434,6 +477,8 @@ def main(argv=None) -> int:
     ap.add_argument("--load-runs", type=int, default=5, help="alternating load rounds (default 5)")
     ap.add_argument("--no-eager", action="store_true", help="skip the eager PyTorch latency column")
     ap.add_argument("--no-peer", action="store_true", help="Wick only (as if ExecuTorch were unavailable)")
+    ap.add_argument("--no-wick-run", action="store_true",
+                    help="skip the C++ runner column (wick-run, one process per round, same inputs)")
     ap.add_argument("--json", help="write every figure to this JSON file")
     ap.add_argument("--core-size", action="store_true", help="also build the kernel-less runtime core and report its size")
     ap.add_argument("--workdir", help="keep the .wick / .pte files here (default: a temporary directory)")
@@ -453,6 +498,9 @@ def main(argv=None) -> int:
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
+    args.wick_run_path = None if args.no_wick_run else shutil.which("wick-run")
+    if not args.no_wick_run and not args.wick_run_path:
+        log("wick-run not found on PATH: the wick-run column is left out")
     info = machine_info()
     info["torch"] = torch.__version__
     try:
