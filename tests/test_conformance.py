@@ -1,0 +1,318 @@
+"""The conformance suite certifies real plugins: a deliberately faulty backend
+(tests/plugins/wick-test-faulty) fails with exactly its two bad ops named in
+JSON, JUnit and HTML; correct plugins (wick-test-unary, a template-generated
+one) pass what they claim; a crash or abort in vendor code is a "crashed"
+verdict with its signal and a hang is cut off, while the run goes on; the
+pytest plugin makes one item per case; the same run twice gives the same
+numbers. Plugins are pip-installed into a private site dir, as in
+test_delegate_sdk.py."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+import torch
+
+from wick import plugins
+from wick.new_backend import generate
+
+HERE = os.path.dirname(__file__)
+FAULTY_OPS = ["aten.relu.default", "aten.sigmoid.default"]
+# Every op case of the faulty backend's five claimed ops, plus one op it does not claim.
+FAULTY_FILTER = "float32 and (add.Tensor or mul.Tensor or relu or sigmoid or neg.default or exp)"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("conformance_plugins")
+    generate("tmpl_cert", str(root / "wick-tmpl-cert"))
+    site = root / "site"
+    res = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-build-isolation", "--no-deps",
+                          "--target", str(site), str(root / "wick-tmpl-cert"),
+                          os.path.join(HERE, "plugins", "wick-test-faulty"),
+                          os.path.join(HERE, "plugins", "wick-test-unary")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return site
+
+
+def _env(site):
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+
+
+def conformance(site, out, *args):
+    res = subprocess.run([sys.executable, "-m", "wick.cli", "conformance", "--out", str(out), "--jobs", "2", *args],
+                         capture_output=True, text=True, env=_env(site), timeout=900)
+    return res
+
+
+def _load(out):
+    with open(out / "report.json") as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="module")
+def faulty_run(site, tmp_path_factory):
+    out = tmp_path_factory.mktemp("faulty")
+    res = conformance(site, out, "--backend", "test_faulty", "--level", "1", "-k", FAULTY_FILTER)
+    return res, out
+
+
+def test_faulty_backend_fails_with_exactly_its_two_bad_ops_in_json(faulty_run):
+    res, out = faulty_run
+    assert res.returncode == 1, res.stderr
+    line = res.stdout.strip().splitlines()[-1]
+    assert "test_faulty" in line and "FAIL" in line and all(op in line for op in FAULTY_OPS)
+    rep = _load(out)
+    assert rep["verdict"] == "FAIL" and rep["levels"]["1"]["verdict"] == "FAIL"
+    assert rep["failing_ops"] == FAULTY_OPS
+    assert {f["cause"] for f in rep["failures"]} == {"mismatch"}
+    # relu is wrong only on NaN inputs: exactly the edge-value case fails, naming the NaN placement.
+    relu = [f for f in rep["failures"] if f["op"] == "aten.relu.default"]
+    assert [f["family"] for f in relu] == ["edge"] and "NaN" in relu[0]["message"]
+    # sigmoid is wrong everywhere (except on an empty tensor).
+    sig = {r["family"]: r["verdict"] for r in rep["cases"] if r["op"] == "aten.sigmoid.default"}
+    assert sig.pop("empty") == "pass" and set(sig.values()) == {"fail"}
+    # add, mul and neg are right; exp is not claimed, and says why.
+    for r in rep["cases"]:
+        if r["op"] in ("aten.add.Tensor", "aten.mul.Tensor", "aten.neg.default"):
+            assert r["verdict"] in ("pass", "not_claimed"), r
+        if r["op"] == "aten.exp.default":
+            assert r["verdict"] == "not_claimed" and "test_faulty" in r["message"]
+    row = {(o["op"], o["dtype"]): o for o in rep["ops"]}[("aten.sigmoid.default", "float32")]
+    assert row["failed"] >= 4 and row["max_abs"] > 0.01
+    assert rep["coverage"]["claimed"] == {op: ["float32"] for op in
+                                          ("aten.add.Tensor", "aten.mul.Tensor", "aten.neg.default",
+                                           "aten.relu.default", "aten.sigmoid.default")}
+    env = rep["environment"]
+    assert env["backend"]["name"] == "test_faulty" and env["backend"]["version"] == "0.1.0"
+    assert env["backend"]["sdk_api_version"] == "1.0" and env["sdk_api_version"] == "1.0"
+    assert env["wick_version"] and env["machine"]["cpu_count"] and env["date"]
+    assert rep["tolerance"]["mode"] == "strict" and rep["scope"].startswith("filtered")
+
+
+def test_faulty_backend_is_named_in_junit(faulty_run):
+    _, out = faulty_run
+    root = ET.parse(out / "report.xml").getroot()
+    failed = [tc for tc in root.iter("testcase") if tc.find("failure") is not None]
+    named = {tc.get("classname").removeprefix("wick.conformance.op.") for tc in failed}
+    assert named == set(FAULTY_OPS)
+    for tc in failed:
+        assert tc.find("failure").get("message").startswith(tc.get("classname").removeprefix("wick.conformance.op."))
+        assert tc.find("failure").get("type") == "mismatch"
+    assert int(root.get("failures")) == len(failed) and int(root.get("tests")) == len(list(root.iter("testcase")))
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert props["failing_ops"] == ",".join(FAULTY_OPS) and props["tolerance_mode"] == "strict"
+
+
+def test_faulty_backend_is_named_in_self_contained_html(faulty_run):
+    _, out = faulty_run
+    page = (out / "report.html").read_text()
+    assert re.findall(r"<code class=failing-op>([^<]+)</code>", page) == FAULTY_OPS
+    assert "Level 1: FAIL" in page and "<svg" in page and "tolerance: <b>STRICT</b>" in page
+    # Self-contained: nothing fetched from elsewhere.
+    assert not re.search(r"<(link|img|script)[^>]+(href|src)=", page)
+    summary = re.search(r"id=wick-conformance-summary>(.*?)</script>", page).group(1)
+    assert json.loads(summary)["failing_ops"] == FAULTY_OPS
+
+
+def _strip_volatile(obj):
+    if isinstance(obj, dict):
+        # Timings, the date and the Wick checkout's state (others commit meanwhile) may differ.
+        return {k: _strip_volatile(v) for k, v in obj.items()
+                if k not in ("timings", "elapsed_s", "date", "wick_commit")}
+    if isinstance(obj, list):
+        return [_strip_volatile(v) for v in obj]
+    return obj
+
+
+def test_same_run_twice_gives_the_same_verdicts_and_numbers(site, faulty_run, tmp_path):
+    _, first = faulty_run
+    res = conformance(site, tmp_path, "--backend", "test_faulty", "--level", "1", "-k", FAULTY_FILTER, "--jobs", "1")
+    assert res.returncode == 1
+    a, b = _strip_volatile(_load(first)), _strip_volatile(_load(tmp_path))
+    a["selection"].pop("jobs"), b["selection"].pop("jobs")
+    assert a == b
+
+
+def test_crash_abort_and_hang_are_verdicts_and_the_run_goes_on(site, tmp_path):
+    res = conformance(site, tmp_path, "--backend", "test_faulty", "--level", "1", "--timeout", "6",
+                      "--compile-spec", "crash_on=neg", "--compile-spec", "abort_on=relu",
+                      "--compile-spec", "hang_on=mul",
+                      "-k", "float32/basic and (neg or mul.Tensor or add.Tensor or relu or exp.default)")
+    assert res.returncode == 1, res.stderr
+    cases = {r["op"]: r for r in _load(tmp_path)["cases"]}
+    assert cases["aten.neg.default"]["cause"] == "crashed" and cases["aten.neg.default"]["signal"] == "SIGSEGV"
+    assert cases["aten.relu.default"]["cause"] == "crashed" and cases["aten.relu.default"]["signal"] == "SIGABRT"
+    assert cases["aten.neg.default"]["stage"] == "delegated execution"
+    assert cases["aten.mul.Tensor"]["cause"] == "hung" and "6 s limit" in cases["aten.mul.Tensor"]["message"]
+    assert cases["aten.add.Tensor"]["verdict"] == "pass" and cases["aten.exp.default"]["verdict"] == "not_claimed"
+    assert _load(tmp_path)["selection"]["compile_specs"] == ["crash_on=neg", "abort_on=relu", "hang_on=mul"]
+    root = ET.parse(tmp_path / "report.xml").getroot()
+    types = {tc.get("name"): tc.find("failure").get("type") for tc in root.iter("testcase")
+             if tc.find("failure") is not None}
+    assert types == {"op/neg.default/float32/basic": "crashed", "op/relu.default/float32/basic": "crashed",
+                     "op/mul.Tensor/float32/basic": "hung"}
+    assert "SIGSEGV" in (tmp_path / "report.html").read_text()
+
+
+def test_test_unary_plugin_passes_levels_1_and_2(site, tmp_path):
+    res = conformance(site, tmp_path, "--backend", "test_unary", "--level", "2",
+                      "-k", "relu or neg.default or hardtanh or pattern/ or model/mlp or model/small_cnn")
+    rep = _load(tmp_path)
+    assert res.returncode == 0, res.stdout + json.dumps(rep["failures"], indent=1)
+    assert rep["verdict"] == "PASS" and rep["certified_level"] == 2
+    assert rep["levels"]["2"]["by_kind"]["pattern"]["claimed"] >= 5
+    assert set(rep["coverage"]["claimed"]) == {"aten.relu.default", "aten.neg.default", "aten.hardtanh.default"}
+
+
+def test_template_generated_backend_passes_level_1_with_all_three_reports(site, tmp_path):
+    res = conformance(site, tmp_path, "--backend", "tmpl_cert", "--level", "1",
+                      "-k", "add.Tensor or sub.Tensor or mul.Tensor or relu")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert {p.name for p in tmp_path.iterdir()} >= {"report.json", "report.xml", "report.html"}
+    rep = _load(tmp_path)
+    assert rep["verdict"] == "PASS" and rep["summary"]["pass"] >= 12
+    # Broadcasting and integer cases are refused by the template: visible as not claimed, not as passes.
+    assert rep["coverage"]["dtypes_claimed"] == ["float32"] and rep["summary"]["not_claimed"] > 0
+
+
+def test_relaxed_mode_is_declared_in_every_report(site, tmp_path):
+    res = conformance(site, tmp_path, "--backend", "tmpl_cert", "--level", "1", "--relaxed",
+                      "-k", "add.Tensor/float32/basic")
+    assert res.returncode == 0 and "RELAXED" in res.stdout
+    rep = _load(tmp_path)
+    assert rep["tolerance"]["mode"] == "relaxed" and "x10" in rep["tolerance"]["relaxed"]
+    assert "RELAXED tolerances" in (tmp_path / "report.html").read_text()
+    props = {p.get("name"): p.get("value") for p in ET.parse(tmp_path / "report.xml").getroot().iter("property")}
+    assert props["tolerance_mode"] == "relaxed"
+
+
+def test_unknown_backend_is_a_usage_error(site, tmp_path):
+    res = conformance(site, tmp_path, "--backend", "no_such_backend", "--level", "1", "-k", "relu")
+    assert res.returncode == 2 and "no backend plugin named 'no_such_backend'" in res.stderr
+
+
+def test_pytest_plugin_makes_one_item_per_case_and_fails_precisely(site, tmp_path):
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--wick-backend",
+                          "test_faulty", "--wick-level", "1", "-k", "float32/edge and (relu or sigmoid or neg)",
+                          "--wick-report", str(tmp_path / "rep")], capture_output=True, text=True,
+                         env=_env(site), cwd=tmp_path, timeout=600)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "2 failed, 1 passed" in res.stdout, res.stdout
+    failed = re.findall(r"FAILED (\S+)", res.stdout)
+    assert sorted(failed) == ["wick-conformance[test_faulty]::op/relu.default/float32/edge",
+                              "wick-conformance[test_faulty]::op/sigmoid.default/float32/edge"]
+    assert "aten.relu.default: mismatch" in res.stdout
+    assert _load(tmp_path / "rep")["failing_ops"] == FAULTY_OPS
+
+
+def test_pytest_plugin_is_inert_and_cheap_without_the_option(tmp_path):
+    (tmp_path / "test_x.py").write_text("def test_x():\n    pass\n")
+    res = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(tmp_path)],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0 and "1 passed" in res.stdout
+    res = subprocess.run([sys.executable, "-c", "import sys, wick.conformance.pytest_plugin; "
+                                                "print(sorted(m for m in ('torch', 'wick.conformance.catalog') "
+                                                "if m in sys.modules))"], capture_output=True, text=True)
+    assert res.stdout.strip() == "[]", res.stdout + res.stderr
+
+
+# ---------------------------------------------------------------- in-process units
+
+@pytest.fixture
+def on_path(site, monkeypatch):
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    plugins.discover(refresh=True)
+    yield site
+    monkeypatch.undo()
+    importlib.invalidate_caches()
+    plugins.discover(refresh=True)
+
+
+def test_a_reference_that_cannot_run_is_its_own_verdict_never_a_pass(on_path, monkeypatch):
+    import wick
+    from wick.conformance import report
+    from wick.conformance.catalog import by_id
+    from wick.conformance.runner import RunConfig
+    from wick.conformance.worker import run_case
+
+    real_load = wick.runtime.load
+
+    def load(source):  # the portable-only program (no delegates) stands for one missing a kernel
+        program = real_load(source)
+        if not program.required_backends:
+            raise wick.WickError("no kernel for 'aten::relu.out' with float32", "KernelNotFound")
+        return program
+
+    monkeypatch.setattr(wick.runtime, "load", load)
+    case = by_id()["op/relu.default/float32/basic"]
+    result = run_case(case, "test_faulty")
+    assert result["verdict"] == "reference_unavailable" and result["claimed_ops"] == ["aten.relu.default"]
+    assert "reference cannot run" in result["message"] and "KernelNotFound" in result["message"]
+    env = {"backend": {"name": "test_faulty", "version": "0.1.0"}, "core_aten_ops": []}
+    rep = report.build(RunConfig("test_faulty", level=1), env, [case], {case.id: result}, 1.0)
+    assert rep["verdict"] == "INCOMPLETE" and rep["certified_level"] == 0 and rep["summary"]["pass"] == 0
+    assert rep["levels"]["1"]["unverified"] == 1
+
+
+def test_compare_judges_nan_placement_signed_zero_ulps_and_integers():
+    from wick.conformance.compare import compare, ulp_distance
+    from wick.conformance.tolerances import tolerance_for
+
+    exact = tolerance_for("float32", "exact")
+    ref = torch.tensor([float("nan"), 0.0, 1.0, float("inf")])
+    assert compare(torch.tensor([float("nan"), -0.0, 1.0, float("inf")]), ref, exact)["ok"]
+    bad = compare(torch.tensor([0.0, 0.0, 1.0, float("-inf")]), ref, exact)
+    assert not bad["ok"] and bad["nan_mismatches"] == 1 and bad["mismatches"] == 2
+    one = torch.tensor([1.0])
+    assert ulp_distance(torch.nextafter(one, torch.tensor([2.0])), one).item() == 1
+    trans = tolerance_for("float32", "transcendental")
+    assert compare(torch.nextafter(one, torch.tensor([2.0])), one, trans)["ok"]
+    assert not compare(one + 1e-3, one, trans)["ok"]
+    ints = compare(torch.tensor([1, 2, 3], dtype=torch.int8), torch.tensor([1, 2, 4], dtype=torch.int8),
+                   tolerance_for("int8", "elementwise"))
+    assert not ints["ok"] and ints["mismatches"] == 1 and ints["max_abs"] == 1
+    assert "dtype" in compare(one.double(), one, exact)["detail"]
+    assert "shape" in compare(torch.ones(2), one, exact)["detail"]
+
+
+def test_tolerance_policy_has_a_reason_for_every_bound_and_relaxed_is_looser_and_declared():
+    from wick.conformance import tolerances as t
+
+    assert all(len(tol.reason) > 15 for tol in t.POLICY.values())
+    for (dtype, cls), tol in t.POLICY.items():
+        relaxed = t.tolerance_for("int8q" if dtype == "int8q" else dtype if dtype != "int" else "int32", cls, True)
+        assert relaxed.atol >= tol.atol and relaxed.rtol >= tol.rtol and relaxed.ulp >= tol.ulp
+        assert "relaxed mode" in relaxed.reason
+    assert t.fingerprint() == t.fingerprint() and len(t.fingerprint()) == 16
+    with pytest.raises(KeyError):
+        t.tolerance_for("float32", "no_such_class")
+
+
+def test_catalog_ids_are_unique_inputs_seeded_and_tiers_sized():
+    from wick.conformance import catalog
+
+    cases = catalog.catalog()
+    assert len({c.id for c in cases}) == len(cases)
+    default = catalog.select(3)
+    assert 200 <= len(catalog.select(1)) <= 300 and len(catalog.select(3, full=True)) > len(default)
+    kinds = {c.kind for c in default}
+    assert kinds == {"op", "pattern", "model", "int8", "dynamic"}
+    families = {c.family for c in default if c.kind == "op"}
+    assert {"broadcast", "scalar", "empty", "large", "edge", "channels_last"} <= families
+    case = catalog.by_id()["op/add.Tensor/float32/edge"]
+    a, b = case.build().inputs, case.build().inputs
+    assert all(torch.equal(x.view(torch.int32), y.view(torch.int32)) for x, y in zip(a, b))
+    assert torch.isnan(a[0]).any() and torch.isinf(a[0]).any()
+    assert catalog.keyword_match("relu and not edge", "op/relu.default/float32/basic")
+    assert not catalog.keyword_match("relu and not edge", "op/relu.default/float32/edge")
+    assert catalog.keyword_match("(sigmoid or tanh) and float32", "op/tanh.default/float32/large")
