@@ -1,0 +1,62 @@
+"""Wick backend plugin 'xnnpack': fast CPU inference through XNNPACK's
+subgraph API (Debian's libxnnpack 0.0~git20220216).
+
+The pluggy hooks Wick discovers through the ``wick.backends`` entry point.
+Kept light: torch is imported only when the partitioner, preprocess or the
+quantizer run.
+
+    program = wick.export(model, inputs, backends=["xnnpack"],
+                          compile_specs={"xnnpack": [CompileSpec.of("threads", 2)]})
+"""
+
+from __future__ import annotations
+
+import os
+
+from wick.delegate_sdk import PluginDescriptor, hookimpl
+
+NAME = "xnnpack"
+VERSION = "0.1.0"
+# The SDK API this plugin was written against; Wick refuses another major.
+SDK_API_VERSION = "1.0"
+XNNPACK_VERSION = "0.0~git20220216 (Debian libxnnpack0)"
+RUNTIME_LIBRARY = os.path.join(os.path.dirname(__file__), "libwick_xnnpack_runtime.so")
+
+
+@hookimpl
+def wick_backend_descriptor():
+    return PluginDescriptor(
+        name=NAME,
+        version=VERSION,
+        sdk_api_version=SDK_API_VERSION,
+        runtime_library=RUNTIME_LIBRARY,
+        package="wick-xnnpack",
+        description=f"XNNPACK {XNNPACK_VERSION} subgraph runtime on the host CPU",
+        capabilities={
+            "dtypes": ["float32", "int8 (PT2E: per-channel symmetric weights, per-tensor affine activations)"],
+            "compile_specs": {"threads": "pthreadpool size; default: the machine's cores "
+                                         "(or WICK_XNNPACK_THREADS at run time)"},
+            "xnnpack": XNNPACK_VERSION,
+        },
+    )
+
+
+@hookimpl
+def wick_backend_partitioner(compile_specs):
+    from .partitioner import XnnpackPartitioner
+
+    return XnnpackPartitioner(compile_specs)
+
+
+@hookimpl
+def wick_backend_preprocess():
+    from .preprocess import XnnpackBackend
+
+    return XnnpackBackend()
+
+
+@hookimpl
+def wick_backend_quantizer(compile_specs):
+    from .quantizer import XnnpackQuantizer
+
+    return XnnpackQuantizer()

@@ -1,0 +1,422 @@
+"""Which Edge-dialect nodes the 'xnnpack' backend takes, and why it refuses
+the others (the reasons appear in the partition report).
+
+The rules follow what XNNPACK 0.0~git20220216's subgraph API can express:
+
+* float32 tensors of rank <= 4 with static shapes (int8: see quantized.py);
+* a 4-D activation lives as NHWC inside XNNPACK (the runtime converts NCHW at
+  the delegate's edges), so an op is refused when it would need a transpose
+  this XNNPACK lacks: softmax/mean over a dimension that is not innermost in
+  that layout, a reshape that reorders elements, a low-rank operand that
+  broadcasts against a 4-D tensor along more than the channel dimension;
+* weights of convolutions and linear layers must be known ahead of time
+  (they are packed once at init);
+* no concatenate, copy, split, slice, transpose, batch matmul, gather, tanh,
+  gelu, exp/log in this XNNPACK: those stay on the portable kernels.
+
+Work on constants (a weight's transpose, say) is folded ahead of time and
+claimed along with the op that consumes it.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Callable
+
+import torch
+
+from wick.delegate_sdk import PartitionResult, Partitioner, group_supported_nodes
+
+from . import quantized
+
+aten = torch.ops.aten
+NAME = "xnnpack"
+LIB = "XNNPACK 0.0~git20220216"
+
+
+def _val(node):
+    return node.meta.get("val") if isinstance(node, torch.fx.Node) else None
+
+
+def _shape(node) -> tuple[int, ...]:
+    return tuple(int(s) for s in _val(node).shape)
+
+
+def order_preserving(shape) -> bool:
+    """True when the NHWC layout of this shape holds its elements in the same
+    order as PyTorch's contiguous layout (not 4-D, one channel, or 1x1)."""
+    return len(shape) != 4 or shape[1] == 1 or shape[2] * shape[3] == 1
+
+
+def physical_dim(rank: int, dim: int) -> int:
+    """Where logical dim `dim` sits in the physical layout."""
+    dim %= max(rank, 1)
+    return {0: 0, 1: 3, 2: 1, 3: 2}[dim] if rank == 4 else dim
+
+
+class Context:
+    """What the rules need to know about the whole program: which nodes are
+    constants (parameters, buffers, or ops computed from them only)."""
+
+    def __init__(self, ep: torch.export.ExportedProgram):
+        from torch.export.graph_signature import InputKind
+
+        placeholders = [n for n in ep.graph.nodes if n.op == "placeholder"]
+        self.const_placeholders = {
+            n for n, spec in zip(placeholders, ep.graph_signature.input_specs)
+            if spec.kind in (InputKind.PARAMETER, InputKind.BUFFER, InputKind.CONSTANT_TENSOR)}
+        self._const: dict[torch.fx.Node, bool] = {}
+        self._memo: dict[torch.fx.Node, str | None] = {}
+
+    def is_const(self, node) -> bool:
+        if not isinstance(node, torch.fx.Node):
+            return True
+        if node in self._const:
+            return self._const[node]
+        if node.op == "placeholder":
+            result = node in self.const_placeholders
+        elif node.op == "call_function":
+            deps = node.all_input_nodes
+            result = bool(deps) and all(self.is_const(d) for d in deps) and not _is_random(node)
+        else:
+            result = False
+        self._const[node] = result
+        return result
+
+    def refusal(self, node) -> str | None:
+        if node not in self._memo:
+            self._memo[node] = None  # cycles cannot occur in a DAG; guards recursion through users
+            self._memo[node] = _refusal(node, self)
+        return self._memo[node]
+
+
+def _is_random(node) -> bool:
+    return "rand" in str(node.target) or "dropout" in str(node.target)
+
+
+def _float_tensor(v) -> bool:
+    return isinstance(v, torch.Tensor) and v.dtype == torch.float32
+
+
+def _common(node) -> str | None:
+    """float32, static shapes, rank <= 4, for the output and runtime inputs."""
+    outs = _val(node)
+    if node.target == aten.max_pool2d_with_indices.default:
+        outs = outs[:1]  # the int64 indices are never produced (rule below)
+    for v in outs if isinstance(outs, (tuple, list)) else [outs]:
+        if v is None:
+            continue
+        if not isinstance(v, torch.Tensor):
+            return "produces a non-tensor value"
+        if v.dtype != torch.float32:
+            return f"produces {v.dtype}; this backend runs float32 (int8 through quantize/dequantize patterns)"
+        if any(not isinstance(s, int) for s in v.shape):
+            return "has a dynamic shape; XNNPACK runtimes here are built for static shapes"
+        if v.dim() > 4:
+            return f"produces a {v.dim()}-D tensor; this backend handles rank <= 4"
+    for a in node.all_input_nodes:
+        v = _val(a)
+        if isinstance(v, torch.Tensor) and v.dtype != torch.float32:
+            return f"takes a {v.dtype} input"
+        if isinstance(v, torch.Tensor) and v.dim() > 4:
+            return f"takes a {v.dim()}-D input; this backend handles rank <= 4"
+    return None
+
+
+# ---- per-op rules ------------------------------------------------------
+
+
+def _conv(node, ctx):
+    x, w, b = node.args[0], node.args[1], node.args[2]
+    stride, padding, dilation, transposed, output_padding, groups = node.args[3:9]
+    if len(_shape(x)) != 4:
+        return "only 2-D convolutions (4-D input); XNNPACK has no 1-D/3-D convolution"
+    if not ctx.is_const(w) or (b is not None and not ctx.is_const(b)):
+        return "weights and bias must be constants (XNNPACK packs them at init)"
+    if transposed and any(p >= s for p, s in zip(output_padding, stride)):
+        return "output_padding >= stride"
+    return None
+
+
+def _addmm_mm(node, ctx):
+    if node.target == aten.addmm.default:
+        bias, a, w = node.args[0], node.args[1], node.args[2]
+    else:
+        bias, (a, w) = None, node.args[:2]
+    if not ctx.is_const(w):
+        return (f"the second matrix is computed at run time; {LIB} has fully-connected layers with constant "
+                f"weights but no batch matrix multiply")
+    if ctx.is_const(a):
+        return "both operands are constants"
+    return None
+
+
+def _binary(node, ctx):
+    out = _shape(node)
+    if node.target in (aten.add.Tensor, aten.sub.Tensor, aten.add.Scalar, aten.sub.Scalar):
+        alpha = node.kwargs.get("alpha", node.args[2] if len(node.args) > 2 else 1)
+        if alpha != 1 and not ctx.is_const(node.args[1]):
+            return "alpha other than 1 on a runtime operand"
+    if node.target == aten.div.Tensor_mode:
+        return "division with a rounding mode"
+    if len(out) == 4:
+        for a in node.args[:2]:
+            if isinstance(a, torch.fx.Node) and not ctx.is_const(a):
+                s = _shape(a)
+                if len(s) < 4:
+                    padded = (1,) * (4 - len(s)) + s
+                    if not order_preserving(padded):
+                        return (f"a {len(s)}-D operand {list(s)} broadcast against a 4-D (NHWC inside XNNPACK) "
+                                f"tensor needs a transpose, which {LIB} lacks")
+    return None
+
+
+def _unary_ok(node, ctx):
+    return None
+
+
+def _pow(node, ctx):
+    if node.args[1] not in (2, 2.0, 0.5, 1, 1.0, -1, -1.0, -0.5):
+        return f"pow with exponent {node.args[1]} (only 2, 0.5, 1, -1, -0.5 map onto XNNPACK ops)"
+    return None
+
+
+def _clamp(node, ctx):
+    lo = node.args[1] if len(node.args) > 1 else None
+    hi = node.args[2] if len(node.args) > 2 else None
+    if isinstance(lo, torch.fx.Node) or isinstance(hi, torch.fx.Node):
+        return "clamp bounds are tensors"
+    return None
+
+
+def _elu(node, ctx):
+    scale = node.args[2] if len(node.args) > 2 else 1
+    input_scale = node.args[3] if len(node.args) > 3 else 1
+    if scale != 1 or input_scale != 1:
+        return "elu with scale or input_scale other than 1 (SELU/CELU)"
+    return None
+
+
+def _softmax(node, ctx):
+    shape = _shape(node.args[0])
+    if node.args[2]:
+        return "half_to_float softmax"
+    pdim = physical_dim(len(shape), node.args[1])
+    if pdim != len(shape) - 1:
+        return (f"softmax over dim {node.args[1]} of a {len(shape)}-D tensor: XNNPACK's softmax runs over the "
+                f"innermost dim of its (NHWC for 4-D) layout, and {LIB} has no transpose")
+    return None
+
+
+def _mean(node, ctx):
+    shape = _shape(node.args[0])
+    dims = node.args[1] if len(node.args) > 1 and node.args[1] is not None else list(range(len(shape)))
+    if node.kwargs.get("dtype") is not None:
+        return "mean with a dtype"
+    rank = len(shape)
+    pdims = sorted({physical_dim(rank, d) for d in dims})
+    if rank == 4 and pdims == [1, 2]:
+        return None  # global average pooling over H, W
+    if pdims == list(range(rank - len(pdims), rank)):
+        return None  # over the innermost dims: global average pooling of a [rows, 1, L, 1] view
+    return (f"mean over dims {list(dims)}: only H,W of a 4-D tensor or the innermost dims map onto XNNPACK's "
+            f"global average pooling ({LIB} has no reduction)")
+
+
+def _view(node, ctx):
+    src, dst = _shape(node.args[0]), _shape(node)
+    if order_preserving(src) and order_preserving(dst):
+        return None
+    if src == dst:
+        return None
+    if len(src) == 4 and dst == (src[0], src[1] * src[2] * src[3]):
+        users = list(node.users)
+        if users and all(u.target in (aten.mm.default, aten.addmm.default) and ctx.refusal(u) is None
+                         and u.args[0 if u.target == aten.mm.default else 1] is node for u in users):
+            return None  # flatten into linear layers: their weight columns are permuted to NHWC order instead
+    return (f"reshape {list(src)} -> {list(dst)} reorders elements of an NHWC tensor; {LIB} has no transpose "
+            f"(a flatten feeding only linear layers is supported)")
+
+
+def _max_pool(node, ctx):
+    x = node.args[0]
+    kernel = list(node.args[1])
+    stride = list(node.args[2]) if len(node.args) > 2 and node.args[2] else kernel
+    padding = list(node.args[3]) if len(node.args) > 3 else [0, 0]
+    dilation = list(node.args[4]) if len(node.args) > 4 else [1, 1]
+    ceil_mode = node.args[5] if len(node.args) > 5 else False
+    if len(_shape(x)) != 4:
+        return "only 4-D max pooling"
+    if kernel == [1, 1]:
+        return "1x1 pooling (XNNPACK rejects it)"
+    if any(u.args[1] != 0 for u in node.users if u.target is operator.getitem):
+        return "the indices output is used; XNNPACK's max pooling gives values only"
+    if ceil_mode and _pool_out(node, ceil=False) != _pool_out(node, ceil=True):
+        return "ceil_mode changes the output size; XNNPACK pools with floor"
+    del stride, padding, dilation
+    return None
+
+
+def _pool_out(node, ceil):
+    h, w = _shape(node.args[0])[2:]
+    kernel = list(node.args[1])
+    stride = list(node.args[2]) if len(node.args) > 2 and node.args[2] else kernel
+    padding = list(node.args[3]) if len(node.args) > 3 else [0, 0]
+    dilation = list(node.args[4]) if len(node.args) > 4 else [1, 1]
+    out = []
+    for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation):
+        span = size + 2 * p - d * (k - 1) - 1
+        o = (-(-span // s) if ceil else span // s) + 1
+        if ceil and (o - 1) * s >= size + p:
+            o -= 1
+        out.append(o)
+    return out
+
+
+def _avg_pool(node, ctx):
+    args = list(node.args) + [None] * 7
+    kernel = list(args[1])
+    stride = list(args[2]) if args[2] else kernel
+    ceil_mode = bool(args[4])
+    divisor = args[6]
+    if len(_shape(node.args[0])) != 4:
+        return "only 4-D average pooling"
+    if divisor is not None:
+        return "divisor_override"
+    if ceil_mode:
+        return "ceil_mode"
+    if kernel == [1, 1] and stride == [1, 1]:
+        return None
+    return None
+
+
+def _adaptive_avg(node, ctx):
+    h, w = _shape(node.args[0])[2:]
+    oh, ow = node.args[1]
+    if (oh, ow) == (1, 1) or (h % oh == 0 and w % ow == 0):
+        return None
+    return "adaptive pooling with windows of unequal size"
+
+
+def _pad(node, ctx):
+    pads = list(node.args[1])
+    if any(p < 0 for p in pads):
+        return "negative padding (cropping)"
+    return None
+
+
+def _resize(node, ctx):
+    if len(_shape(node.args[0])) != 4:
+        return "only 4-D resize"
+    return None
+
+
+def _prelu(node, ctx):
+    if len(_shape(node.args[0])) != 4 or not ctx.is_const(node.args[1]):
+        return "PReLU on a 4-D input with constant slopes only"
+    return None
+
+
+def _identity(node, ctx):
+    if node.target == aten._to_copy.default:
+        if node.kwargs.get("dtype", torch.float32) != torch.float32:
+            return "a dtype conversion"
+    if node.target == aten.expand_copy.default and _shape(node) != _shape(node.args[0]):
+        return f"expand (a broadcasting copy) is not in {LIB}"
+    return None
+
+
+RULES: dict[object, Callable] = {
+    aten.convolution.default: _conv,
+    aten._native_batch_norm_legit_no_training.default: lambda n, c: (
+        None if len(_shape(n.args[0])) == 4 and all(c.is_const(a) for a in n.args[1:5] if a is not None)
+        else "batch norm on a 4-D input with constant statistics only"),
+    aten.addmm.default: _addmm_mm,
+    aten.mm.default: _addmm_mm,
+    aten.add.Tensor: _binary, aten.sub.Tensor: _binary, aten.mul.Tensor: _binary, aten.div.Tensor: _binary,
+    aten.add.Scalar: _binary, aten.sub.Scalar: _binary, aten.mul.Scalar: _binary, aten.div.Scalar: _binary,
+    aten.div.Tensor_mode: _binary,
+    aten.maximum.default: _binary, aten.minimum.default: _binary,
+    aten.relu.default: _unary_ok, aten.hardtanh.default: _clamp, aten.clamp.default: _clamp,
+    aten.sigmoid.default: _unary_ok, aten.abs.default: _unary_ok, aten.neg.default: _unary_ok,
+    aten.floor.default: _unary_ok, aten.ceil.default: _unary_ok, aten.sqrt.default: _unary_ok,
+    aten.rsqrt.default: _unary_ok, aten.round.default: _unary_ok, aten.hardswish.default: _unary_ok,
+    aten.leaky_relu.default: _unary_ok, aten.elu.default: _elu, aten.pow.Tensor_Scalar: _pow,
+    aten.reciprocal.default: _unary_ok,
+    aten._softmax.default: _softmax,
+    aten.mean.dim: _mean,
+    aten.view_copy.default: _view, aten.squeeze_copy.dims: _view, aten.unsqueeze_copy.default: _view,
+    aten.max_pool2d_with_indices.default: _max_pool,
+    aten.avg_pool2d.default: _avg_pool,
+    aten._adaptive_avg_pool2d.default: _adaptive_avg,
+    aten.constant_pad_nd.default: _pad,
+    aten.upsample_bilinear2d.vec: _resize,
+    aten._prelu_kernel.default: _prelu,
+    aten.clone.default: _identity, aten.alias_copy.default: _identity, aten._to_copy.default: _identity,
+    aten.expand_copy.default: _identity,
+}
+
+_MISSING = {
+    "bmm": "batch matrix multiply", "cat": "concatenate", "split_with_sizes_copy": "split",
+    "slice_copy": "slice", "permute_copy": "transpose", "embedding": "gather", "tanh": "tanh", "gelu": "gelu",
+    "exp": "exp", "log": "log", "index_select": "gather", "select_copy": "slice", "sum": "sum reduction",
+}
+
+
+def _refusal(node, ctx: Context) -> str | None:
+    if node.op != "call_function":
+        return "not an operator call"
+    if node.target is operator.getitem:
+        return ctx.refusal(node.args[0])
+    q = quantized.refusal(node, ctx)
+    if q != quantized.NOT_QUANTIZED:
+        return q
+    if ctx.is_const(node):
+        # Computed from constants only: folded ahead of time, taken when every
+        # consumer is taken (otherwise it stays where its consumers are).
+        users = list(node.users)
+        if users and all(u.op == "call_function" and ctx.refusal(u) is None for u in users):
+            return None
+        return "a computation on constants whose consumers stay outside this backend"
+    rule = RULES.get(node.target)
+    if rule is None:
+        name = getattr(node.target, "__name__", str(node.target)).split(".")[0]
+        what = _MISSING.get(name)
+        if what:
+            return f"{node.target}: {LIB}'s subgraph API has no {what}"
+        return f"{node.target} has no XNNPACK counterpart in this backend"
+    why = _common(node)
+    if why:
+        return why
+    return rule(node, ctx)
+
+
+# Constants of the program last partitioned, by placeholder name. Wick 0.1's
+# lowering passes an empty `DelegateSubgraph.constants` (its lookup is keyed
+# by fx nodes that fuse_by_partitions has replaced) and hands the weights to
+# the delegate as runtime arguments; preprocess recognizes them here by name,
+# embeds them in the blob, and the runtime ignores those arguments.
+LIFTED_BY_NAME: dict[str, "torch.Tensor"] = {}
+
+
+def _remember_constants(ep) -> None:
+    from torch.export.graph_signature import InputKind
+
+    state = {**ep.state_dict, **ep.constants}
+    placeholders = [n for n in ep.graph.nodes if n.op == "placeholder"]
+    LIFTED_BY_NAME.clear()
+    for node, spec in zip(placeholders, ep.graph_signature.input_specs):
+        if spec.kind in (InputKind.PARAMETER, InputKind.BUFFER, InputKind.CONSTANT_TENSOR):
+            LIFTED_BY_NAME[node.name] = state[spec.target]
+
+
+class XnnpackPartitioner(Partitioner):
+    backend_name = NAME
+
+    def __init__(self, compile_specs=()):
+        self.compile_specs = list(compile_specs)
+
+    def partition(self, exported_program, claimable) -> PartitionResult:
+        ctx = Context(exported_program)
+        _remember_constants(exported_program)
+        return group_supported_nodes(exported_program, claimable, ctx.refusal)

@@ -1,0 +1,559 @@
+"""preprocess: a claimed Edge subgraph -> an XNNPACK graph -> the WXNN blob.
+
+Walks the subgraph once, in order. Each fx value becomes either a constant
+(a torch tensor, folded ahead of time) or a runtime tensor `T` (an XNNPACK
+value id with its logical shape). 4-D runtime tensors are NHWC inside
+XNNPACK; the delegate's 4-D inputs/outputs are converted by the runtime.
+
+On the way:
+* BatchNorm following a convolution is folded into its weights and bias;
+* relu / relu6 / hardtanh / clamp after an op with an output range (conv,
+  linear, pooling, add, ...) become that op's output_min/output_max;
+* weights are laid out as XNNPACK wants them (OHWI, [1, kh, kw, C] for
+  depthwise, [out, in] for fully connected).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from wick.delegate_sdk import Backend, PreprocessResult
+
+from . import quantized
+from .partitioner import LIFTED_BY_NAME, NAME, order_preserving, physical_dim
+from .xgraph import FLAG_ALIGN_CORNERS, FUSABLE, NONE, Op, XBinding, XGraph
+
+aten = torch.ops.aten
+
+
+class LoweringError(ValueError):
+    pass
+
+
+@dataclass
+class T:
+    """A runtime tensor: XNNPACK value `id`, logical shape. `flat_nhwc` is set
+    on a flatten of an NHWC tensor (its elements are in H, W, C order): only
+    a linear layer may consume it, with its weight columns permuted."""
+
+    id: int
+    shape: tuple[int, ...]
+    flat_nhwc: tuple[int, int, int] | None = None
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+
+def phys(shape) -> tuple[int, ...]:
+    """Physical (XNNPACK) dims of a logical shape: NHWC for 4-D."""
+    shape = tuple(int(s) for s in shape)
+    if len(shape) == 4:
+        return (shape[0], shape[2], shape[3], shape[1])
+    return shape or (1,)
+
+
+def to_phys(t: torch.Tensor) -> np.ndarray:
+    """A constant in physical layout (float32)."""
+    t = t.detach().to(torch.float32)
+    if t.dim() == 4:
+        t = t.permute(0, 2, 3, 1)
+    return t.contiguous().numpy().reshape(phys(t.shape) if t.dim() != 4 else tuple(t.shape))
+
+
+class Converter:
+    def __init__(self, subgraph):
+        self.sub = subgraph
+        self.g = XGraph()
+        self.env: dict[torch.fx.Node, Any] = {}
+        self.folded_bn: dict[torch.fx.Node, T] = {}
+        gm = subgraph.graph_module
+        self.out_node = next(n for n in gm.graph.nodes if n.op == "output")
+        self.outputs = set(a for a in self.out_node.args[0] if isinstance(a, torch.fx.Node))
+        self.debug: list[str] = []
+
+    # ---- helpers ---------------------------------------------------------
+
+    def get(self, a):
+        if isinstance(a, torch.fx.Node):
+            return self.env[a]
+        return a
+
+    def t(self, a) -> T:
+        v = self.get(a)
+        if not isinstance(v, T):
+            raise LoweringError(f"expected a runtime tensor, got {type(v).__name__}")
+        if v.flat_nhwc is not None:
+            raise LoweringError("a flatten of an NHWC tensor may only feed linear layers")
+        return v
+
+    def const(self, a) -> torch.Tensor:
+        v = self.get(a)
+        if isinstance(v, T):
+            raise LoweringError("expected a constant")
+        return v.detach() if isinstance(v, torch.Tensor) else torch.tensor(v, dtype=torch.float32)
+
+    def new(self, kind, inputs, shape, node, **attrs) -> T:
+        vid = self.g.node(kind, inputs, phys(shape), source=node.name if node is not None else "", **attrs)
+        return T(vid, tuple(shape))
+
+    def reshape(self, x: T, dims) -> int:
+        """A value with the same elements as x under physical `dims`."""
+        dims = tuple(int(d) for d in dims) or (1,)
+        if self.g.values[x.id].dims == dims:
+            return x.id
+        return self.g.node(Op.StaticReshape, [x.id], dims, params=list(dims))
+
+    def fusable_producer(self, fx_input: torch.fx.Node):
+        v = self.env.get(fx_input)
+        if not isinstance(v, T) or v.flat_nhwc is not None:
+            return None
+        producer = self.g.producer.get(v.id)
+        if producer is None or producer.kind not in FUSABLE:
+            return None
+        if len(fx_input.users) != 1 or fx_input in self.outputs:
+            return None
+        if self.g.values[v.id].dtype != 0:  # quantized ops carry their range in the output quantization
+            return None
+        return producer
+
+    def operand(self, a, out_shape) -> int:
+        """A binary op's operand, broadcastable against `out_shape` in physical layout."""
+        rank = len(out_shape)
+        v = self.get(a)
+        if isinstance(v, T):
+            if v.flat_nhwc is not None:
+                raise LoweringError("a flatten of an NHWC tensor may only feed linear layers")
+            if rank == 4 and v.rank < 4:
+                padded = (1,) * (4 - v.rank) + v.shape
+                if not order_preserving(padded):
+                    raise LoweringError(f"operand {list(v.shape)} cannot broadcast against an NHWC tensor")
+                return self.reshape(v, phys(padded))
+            return v.id
+        c = self.const(a).to(torch.float32)
+        if rank == 4:
+            c = c.reshape((1,) * (4 - c.dim()) + tuple(c.shape))
+        arr = to_phys(c)
+        if arr.ndim == 0:
+            arr = arr.reshape(1)
+        return self.g.constant(arr)
+
+    # ---- the walk ---------------------------------------------------------
+
+    def run(self) -> XGraph:
+        gm = self.sub.graph_module
+        placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
+        for i, p in enumerate(placeholders):
+            if i in self.sub.constants:
+                self.env[p] = self.sub.constants[i]
+                continue
+            meta = self.sub.input_metas[i]
+            lifted = LIFTED_BY_NAME.get(p.name)
+            if lifted is not None and tuple(lifted.shape) == tuple(meta.shape) and lifted.dtype == meta.dtype:
+                # a weight passed as an argument (see partitioner.LIFTED_BY_NAME): embedded, argument ignored
+                self.env[p] = lifted
+                self.g.inputs.append(XBinding(NONE, tuple(int(s) for s in meta.shape)))
+                continue
+            q = quantized.input_value(self, p, meta)
+            if q is not None:
+                continue
+            if meta.dtype != torch.float32:
+                raise LoweringError(f"input {p.name} is {meta.dtype}")
+            shape = tuple(int(s) for s in meta.shape)
+            vid = self.g.value(phys(shape))
+            self.g.inputs.append(XBinding(vid, shape, nchw=not order_preserving(shape)))
+            self.env[p] = T(vid, shape)
+        for node in gm.graph.nodes:
+            if node.op != "call_function":
+                continue
+            try:
+                self.lower(node)
+            except LoweringError as e:
+                raise LoweringError(f"xnnpack: cannot lower {node.name} ({node.target}): {e}") from None
+        for o in self.out_node.args[0]:
+            v = self.get(o)
+            if isinstance(v, T):
+                if v.flat_nhwc is not None:
+                    raise LoweringError("xnnpack: a flatten of an NHWC tensor is a delegate output")
+                if quantized.output_binding(self, v):
+                    continue
+                self.g.outputs.append(XBinding(v.id, v.shape, nchw=not order_preserving(v.shape)))
+            else:
+                c = self.const(o).to(torch.float32)
+                vid = self.g.constant(to_phys(c).reshape(phys(c.shape)))
+                self.g.outputs.append(XBinding(vid, tuple(c.shape), nchw=not order_preserving(tuple(c.shape))))
+        return self.g
+
+    def lower(self, node: torch.fx.Node) -> None:
+        if node.target is operator.getitem:
+            src = self.env[node.args[0]]
+            self.env[node] = src[node.args[1]] if isinstance(src, (tuple, list)) else None
+            return
+        args = node.all_input_nodes
+        if all(not isinstance(self.env.get(a), T) for a in args) and quantized.foldable(node):
+            # constants only: fold ahead of time with torch itself
+            fargs = torch.fx.node.map_arg(node.args, lambda a: self.env[a])
+            fkwargs = torch.fx.node.map_arg(node.kwargs, lambda a: self.env[a])
+            self.env[node] = node.target(*fargs, **fkwargs)
+            return
+        if quantized.lower(self, node):
+            return
+        handler = HANDLERS.get(node.target)
+        if handler is None:
+            raise LoweringError("no XNNPACK lowering")
+        handler(self, node)
+
+    # ---- ops ----------------------------------------------------------------
+
+    def convolution(self, node):
+        x = self.t(node.args[0])
+        w = self.const(node.args[1]).to(torch.float32)
+        b = self.const(node.args[2]).to(torch.float32) if node.args[2] is not None else None
+        stride, padding, dilation, transposed, output_padding, groups = node.args[3:9]
+        out_shape = tuple(int(s) for s in node.meta["val"].shape)
+        cin = x.shape[1]
+        kh, kw = w.shape[2], w.shape[3]
+        bn = self._foldable_bn(node)
+        if bn is not None and not transposed:
+            gamma, beta, mean, var, eps = bn
+            scale = (gamma if gamma is not None else torch.ones_like(var)) / torch.sqrt(var + eps)
+            w = w * scale.reshape(-1, 1, 1, 1)
+            b = ((b if b is not None else torch.zeros_like(var)) - mean) * scale + (
+                beta if beta is not None else torch.zeros_like(var))
+        pt, pr, pb, pl = padding[0], padding[1], padding[0], padding[1]  # XNNPACK: top, right, bottom, left
+        if transposed:
+            gin = cin // groups
+            gout = w.shape[1]
+            filt = torch.cat([w[g * gin:(g + 1) * gin].permute(1, 2, 3, 0) for g in range(groups)], dim=0)
+            params = [pt, pr, pb, pl, output_padding[0], output_padding[1], kh, kw, stride[0], stride[1],
+                      dilation[0], dilation[1], groups, gin, gout]
+            kind = Op.Deconvolution2d
+        elif groups == cin and w.shape[1] == 1 and groups > 1:
+            filt = w.permute(1, 2, 3, 0)  # [1, kh, kw, Cout]
+            params = [pt, pr, pb, pl, kh, kw, stride[0], stride[1], dilation[0], dilation[1],
+                      w.shape[0] // cin, cin]
+            kind = Op.DepthwiseConvolution2d
+        else:
+            filt = w.permute(0, 2, 3, 1)  # OHWI
+            params = [pt, pr, pb, pl, kh, kw, stride[0], stride[1], dilation[0], dilation[1], groups,
+                      cin // groups, w.shape[0] // groups]
+            kind = Op.Convolution2d
+        fid = self.g.constant(filt.contiguous().numpy())
+        bid = self.g.constant(b.contiguous().numpy()) if b is not None else NONE
+        out = self.new(kind, [x.id, fid, bid], out_shape, node, params=[int(p) for p in params])
+        self.env[node] = out
+        if bn is not None and not transposed:
+            self.folded_bn[next(iter(node.users))] = out
+
+    def _foldable_bn(self, conv):
+        users = list(conv.users)
+        if len(users) != 1 or conv in self.outputs:
+            return None
+        bn = users[0]
+        if bn.target != aten._native_batch_norm_legit_no_training.default or bn.args[0] is not conv:
+            return None
+        if any(isinstance(self.env.get(a), T) for a in bn.args[1:5] if isinstance(a, torch.fx.Node)):
+            return None
+        if any(u.target is operator.getitem and u.args[1] != 0 for u in bn.users):
+            return None
+        weight, bias, mean, var = (self.const(a).to(torch.float32) if a is not None else None for a in bn.args[1:5])
+        return weight, bias, mean, var, float(bn.args[6])
+
+    def batch_norm(self, node):
+        if node in self.folded_bn:
+            self.env[node] = (self.folded_bn[node], None, None)
+            return
+        x = self.t(node.args[0])
+        weight, bias, mean, var = (self.const(a).to(torch.float32) if a is not None else None
+                                   for a in node.args[1:5])
+        eps = float(node.args[6])
+        scale = (weight if weight is not None else torch.ones_like(var)) / torch.sqrt(var + eps)
+        shift = (bias if bias is not None else torch.zeros_like(var)) - mean * scale
+        sid = self.g.constant(scale.reshape(1, 1, 1, -1).numpy())
+        hid = self.g.constant(shift.reshape(1, 1, 1, -1).numpy())
+        y = self.new(Op.Multiply, [x.id, sid], x.shape, node)
+        self.env[node] = (self.new(Op.Add, [y.id, hid], x.shape, node), None, None)
+
+    def linear(self, node):
+        if node.target == aten.addmm.default:
+            bias_arg, a_arg, w_arg = node.args[0], node.args[1], node.args[2]
+            beta = node.kwargs.get("beta", 1)
+            alpha = node.kwargs.get("alpha", 1)
+        else:
+            bias_arg, (a_arg, w_arg), beta, alpha = None, node.args[:2], 1, 1
+        a = self.get(a_arg)
+        if not isinstance(a, T):
+            raise LoweringError("the first matrix must be a runtime tensor")
+        w = self.const(w_arg).to(torch.float32).t().contiguous() * alpha  # [out, in]
+        if a.flat_nhwc is not None:
+            c, h, wd = a.flat_nhwc
+            w = w.reshape(w.shape[0], c, h, wd).permute(0, 2, 3, 1).reshape(w.shape[0], -1).contiguous()
+        out_shape = tuple(int(s) for s in node.meta["val"].shape)
+        fid = self.g.constant(w.numpy())
+        bid = NONE
+        runtime_bias = None
+        if bias_arg is not None:
+            bv = self.get(bias_arg)
+            if not isinstance(bv, T) and (self.const(bias_arg).dim() == 1 or self.const(bias_arg).shape[0] == 1):
+                bias = (self.const(bias_arg).to(torch.float32) * beta).reshape(-1)
+                if bias.numel() == 1:
+                    bias = bias.expand(out_shape[-1])
+                bid = self.g.constant(bias.contiguous().numpy())
+            else:
+                runtime_bias = bias_arg
+                if beta != 1:
+                    raise LoweringError("beta other than 1 on a runtime bias")
+        y = self.new(Op.FullyConnected, [a.id, fid, bid], out_shape, node)
+        if runtime_bias is not None:
+            y = self.new(Op.Add, [y.id, self.operand(runtime_bias, out_shape)], out_shape, node)
+        self.env[node] = y
+
+    def binary(self, node):
+        kind = {aten.add.Tensor: Op.Add, aten.add.Scalar: Op.Add, aten.sub.Tensor: Op.Subtract,
+                aten.sub.Scalar: Op.Subtract, aten.mul.Tensor: Op.Multiply, aten.mul.Scalar: Op.Multiply,
+                aten.div.Tensor: Op.Divide, aten.div.Scalar: Op.Divide, aten.maximum.default: Op.Maximum,
+                aten.minimum.default: Op.Minimum}[node.target]
+        a, b = node.args[0], node.args[1]
+        alpha = node.kwargs.get("alpha", node.args[2] if len(node.args) > 2 else 1)
+        if alpha != 1:
+            if isinstance(self.get(b), T):
+                raise LoweringError("alpha other than 1 on a runtime operand")
+            b = self.const(b) * alpha
+        out_shape = tuple(int(s) for s in node.meta["val"].shape)
+        self.env[node] = self.new(kind, [self.operand(a, out_shape), self.operand(b, out_shape)], out_shape, node)
+
+    def clamp(self, node):
+        if node.target == aten.relu.default:
+            lo, hi = 0.0, math.inf
+        elif node.target == aten.hardtanh.default:
+            lo = node.args[1] if len(node.args) > 1 else -1.0
+            hi = node.args[2] if len(node.args) > 2 else 1.0
+        else:
+            lo = node.args[1] if len(node.args) > 1 and node.args[1] is not None else -math.inf
+            hi = node.args[2] if len(node.args) > 2 and node.args[2] is not None else math.inf
+        lo, hi = float(lo), float(hi)
+        producer = self.fusable_producer(node.args[0])
+        if producer is not None:
+            producer.output_min = max(producer.output_min, lo)
+            producer.output_max = min(producer.output_max, hi)
+            self.env[node] = self.env[node.args[0]]
+            self.debug.append(f"{node.name} fused into {producer.source}")
+            return
+        x = self.t(node.args[0])
+        self.env[node] = self.new(Op.Clamp, [x.id], x.shape, node, output_min=lo, output_max=hi)
+
+    def unary(self, node):
+        kind = {aten.sigmoid.default: Op.Sigmoid, aten.abs.default: Op.Abs, aten.neg.default: Op.Negate,
+                aten.floor.default: Op.Floor, aten.ceil.default: Op.Ceiling, aten.sqrt.default: Op.SquareRoot,
+                aten.round.default: Op.BankersRounding, aten.hardswish.default: Op.HardSwish}[node.target]
+        x = self.t(node.args[0])
+        self.env[node] = self.new(kind, [x.id], x.shape, node)
+
+    def reciprocal_of(self, node, x: T) -> T:
+        one = self.g.constant(np.ones(1, dtype=np.float32))
+        return self.new(Op.Divide, [one, x.id], x.shape, node)
+
+    def rsqrt(self, node):
+        x = self.t(node.args[0])
+        self.env[node] = self.reciprocal_of(node, self.new(Op.SquareRoot, [x.id], x.shape, node))
+
+    def reciprocal(self, node):
+        self.env[node] = self.reciprocal_of(node, self.t(node.args[0]))
+
+    def pow(self, node):
+        x = self.t(node.args[0])
+        e = float(node.args[1])
+        if e == 2:
+            y = self.new(Op.Square, [x.id], x.shape, node)
+        elif e == 0.5:
+            y = self.new(Op.SquareRoot, [x.id], x.shape, node)
+        elif e == 1:
+            y = x
+        elif e == -1:
+            y = self.reciprocal_of(node, x)
+        elif e == -0.5:
+            y = self.reciprocal_of(node, self.new(Op.SquareRoot, [x.id], x.shape, node))
+        else:
+            raise LoweringError(f"exponent {e}")
+        self.env[node] = y
+
+    def leaky_relu(self, node):
+        x = self.t(node.args[0])
+        slope = float(node.args[1]) if len(node.args) > 1 else 0.01
+        self.env[node] = self.new(Op.LeakyRelu, [x.id], x.shape, node, alpha=slope)
+
+    def elu(self, node):
+        x = self.t(node.args[0])
+        alpha = float(node.args[1]) if len(node.args) > 1 else 1.0
+        self.env[node] = self.new(Op.Elu, [x.id], x.shape, node, alpha=alpha)
+
+    def prelu(self, node):
+        x = self.t(node.args[0])
+        slope = self.const(node.args[1]).to(torch.float32).reshape(-1)
+        if slope.numel() == 1:
+            slope = slope.expand(x.shape[1])
+        sid = self.g.constant(slope.contiguous().numpy())
+        self.env[node] = self.new(Op.Prelu, [x.id, sid], x.shape, node)
+
+    def softmax(self, node):
+        x = self.t(node.args[0])
+        self.env[node] = self.new(Op.Softmax, [x.id], x.shape, node)
+
+    def mean(self, node):
+        x = self.t(node.args[0])
+        rank = x.rank
+        dims = node.args[1] if len(node.args) > 1 and node.args[1] is not None else list(range(rank))
+        out_shape = tuple(int(s) for s in node.meta["val"].shape)
+        pdims = sorted({physical_dim(rank, d) for d in dims})
+        p = phys(x.shape)
+        if rank == 4 and pdims == [1, 2]:
+            g = self.g.node(Op.GlobalAveragePooling2d, [x.id], (p[0], 1, 1, p[3]), source=node.name)
+            y = T(g, (x.shape[0], x.shape[1], 1, 1))
+        else:
+            inner = int(np.prod([p[d] for d in pdims]))
+            rows = int(np.prod(p)) // max(inner, 1)
+            r = self.reshape(x, (rows, 1, inner, 1))
+            g = self.g.node(Op.GlobalAveragePooling2d, [r], (rows, 1, 1, 1), source=node.name)
+            y = T(g, (rows, 1, 1, 1))
+        # the pooled elements are in the order of the output shape in both cases
+        self.env[node] = T(self.reshape(y, phys(out_shape)), out_shape)
+
+    def view(self, node):
+        x = self.get(node.args[0])
+        if not isinstance(x, T):
+            raise LoweringError("expected a runtime tensor")
+        out_shape = tuple(int(s) for s in node.meta["val"].shape)
+        if x.flat_nhwc is not None:
+            raise LoweringError("reshape of a flattened NHWC tensor")
+        if order_preserving(x.shape) and order_preserving(out_shape):
+            self.env[node] = T(self.reshape(x, phys(out_shape)), out_shape)
+        elif x.shape == out_shape:
+            self.env[node] = x
+        elif x.rank == 4 and out_shape == (x.shape[0], x.shape[1] * x.shape[2] * x.shape[3]):
+            n, c, h, w = x.shape
+            self.env[node] = T(self.reshape(x, out_shape), out_shape, flat_nhwc=(c, h, w))
+        else:
+            raise LoweringError(f"reshape {list(x.shape)} -> {list(out_shape)} of an NHWC tensor")
+
+    def identity(self, node):
+        self.env[node] = self.get(node.args[0])
+
+    def max_pool(self, node):
+        x = self.t(node.args[0])
+        kernel = list(node.args[1])
+        stride = list(node.args[2]) if len(node.args) > 2 and node.args[2] else kernel
+        padding = list(node.args[3]) if len(node.args) > 3 else [0, 0]
+        dilation = list(node.args[4]) if len(node.args) > 4 else [1, 1]
+        out_shape = tuple(int(s) for s in node.meta["val"][0].shape)
+        y = self.new(Op.MaxPooling2d, [x.id], out_shape, node,
+                     params=[padding[0], padding[1], padding[0], padding[1], kernel[0], kernel[1], stride[0],
+                             stride[1], dilation[0], dilation[1]])
+        self.env[node] = (y, None)
+
+    def avg_pool(self, node):
+        args = list(node.args) + [None] * 7
+        x = self.t(args[0])
+        kernel = list(args[1])
+        stride = list(args[2]) if args[2] else kernel
+        padding = list(args[3]) if args[3] else [0, 0]
+        count_include_pad = True if args[5] is None else bool(args[5])
+        out_shape = tuple(int(s) for s in node.meta["val"].shape)
+        if kernel == [1, 1] and stride == [1, 1] and padding == [0, 0]:
+            self.env[node] = x
+            return
+        src = x
+        if any(padding) and count_include_pad:
+            # XNNPACK leaves padding out of the average; PyTorch's default counts it: pad with zeros first
+            n, c, h, w = x.shape
+            padded = (n, c, h + 2 * padding[0], w + 2 * padding[1])
+            src = self.new(Op.StaticConstantPad, [x.id], padded, node,
+                           params=[0, padding[0], padding[1], 0, 0, padding[0], padding[1], 0], alpha=0.0)
+            padding = [0, 0]
+        y = self.new(Op.AveragePooling2d, [src.id], out_shape, node,
+                     params=[padding[0], padding[1], padding[0], padding[1], kernel[0], kernel[1], stride[0],
+                             stride[1]])
+        self.env[node] = y
+
+    def adaptive_avg(self, node):
+        x = self.t(node.args[0])
+        oh, ow = node.args[1]
+        n, c, h, w = x.shape
+        out_shape = (n, c, oh, ow)
+        if (oh, ow) == (1, 1):
+            self.env[node] = T(self.g.node(Op.GlobalAveragePooling2d, [x.id], phys(out_shape), source=node.name),
+                               out_shape)
+        elif (oh, ow) == (h, w):
+            self.env[node] = x
+        else:
+            kh, kw = h // oh, w // ow
+            self.env[node] = self.new(Op.AveragePooling2d, [x.id], out_shape, node,
+                                      params=[0, 0, 0, 0, kh, kw, kh, kw])
+
+    def pad(self, node):
+        x = self.t(node.args[0])
+        pads = list(node.args[1])
+        value = float(node.args[2]) if len(node.args) > 2 and node.args[2] is not None else 0.0
+        rank = x.rank
+        pre, post = [0] * rank, [0] * rank
+        for i in range(len(pads) // 2):
+            d = rank - 1 - i
+            pre[d], post[d] = pads[2 * i], pads[2 * i + 1]
+        if rank == 4:
+            pre = [pre[0], pre[2], pre[3], pre[1]]
+            post = [post[0], post[2], post[3], post[1]]
+        out_shape = tuple(int(s) for s in node.meta["val"].shape)
+        self.env[node] = self.new(Op.StaticConstantPad, [x.id], out_shape, node, params=pre + post, alpha=value)
+
+    def resize(self, node):
+        x = self.t(node.args[0])
+        align = bool(node.args[2])
+        out_shape = tuple(int(s) for s in node.meta["val"].shape)
+        self.env[node] = self.new(Op.StaticResizeBilinear2d, [x.id], out_shape, node,
+                                  params=[out_shape[2], out_shape[3]], flags=FLAG_ALIGN_CORNERS if align else 0)
+
+
+HANDLERS = {
+    aten.convolution.default: Converter.convolution,
+    aten._native_batch_norm_legit_no_training.default: Converter.batch_norm,
+    aten.addmm.default: Converter.linear,
+    aten.mm.default: Converter.linear,
+    aten.relu.default: Converter.clamp, aten.hardtanh.default: Converter.clamp, aten.clamp.default: Converter.clamp,
+    aten.sigmoid.default: Converter.unary, aten.abs.default: Converter.unary, aten.neg.default: Converter.unary,
+    aten.floor.default: Converter.unary, aten.ceil.default: Converter.unary, aten.sqrt.default: Converter.unary,
+    aten.round.default: Converter.unary, aten.hardswish.default: Converter.unary,
+    aten.rsqrt.default: Converter.rsqrt, aten.reciprocal.default: Converter.reciprocal,
+    aten.pow.Tensor_Scalar: Converter.pow,
+    aten.leaky_relu.default: Converter.leaky_relu, aten.elu.default: Converter.elu,
+    aten._prelu_kernel.default: Converter.prelu,
+    aten._softmax.default: Converter.softmax,
+    aten.mean.dim: Converter.mean,
+    aten.view_copy.default: Converter.view, aten.squeeze_copy.dims: Converter.view,
+    aten.unsqueeze_copy.default: Converter.view,
+    aten.clone.default: Converter.identity, aten.alias_copy.default: Converter.identity,
+    aten._to_copy.default: Converter.identity, aten.expand_copy.default: Converter.identity,
+    aten.max_pool2d_with_indices.default: Converter.max_pool,
+    aten.avg_pool2d.default: Converter.avg_pool,
+    aten._adaptive_avg_pool2d.default: Converter.adaptive_avg,
+    aten.constant_pad_nd.default: Converter.pad,
+    aten.upsample_bilinear2d.vec: Converter.resize,
+}
+for _op in (aten.add.Tensor, aten.add.Scalar, aten.sub.Tensor, aten.sub.Scalar, aten.mul.Tensor, aten.mul.Scalar,
+            aten.div.Tensor, aten.div.Scalar, aten.maximum.default, aten.minimum.default):
+    HANDLERS[_op] = Converter.binary
+
+
+class XnnpackBackend(Backend):
+    name = NAME
+
+    def preprocess(self, subgraph, compile_specs) -> PreprocessResult:
+        conv = Converter(subgraph)
+        graph = conv.run()
+        debug = graph.summary()
+        debug["fused"] = conv.debug
+        return PreprocessResult(graph.serialize(), debug)
