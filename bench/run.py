@@ -56,7 +56,7 @@ REPO = HERE.parent
 # Default rounds per model: ExecuTorch portable takes ~1-10 s per CNN call on
 # this machine, so the CNNs get few rounds; the whole default run stays within
 # ~10 minutes on 2 busy cores.
-DEFAULT_ROUNDS = {"mobilenet_v2": 3, "resnet18": 3, "tiny_llama": 10, "mlp": 20, "small_cnn": 20}
+DEFAULT_ROUNDS = {"mobilenet_v2": 5, "resnet18": 3, "tiny_llama": 10, "mlp": 20, "small_cnn": 20}
 DEFAULT_WICK_PER_ROUND = {"mobilenet_v2": 5, "resnet18": 5, "tiny_llama": 3, "mlp": 5, "small_cnn": 5}
 
 # Ops that ExecuTorch 1.5.1's pip Python runtime serves with its *optimized*
@@ -251,9 +251,10 @@ def bench_model(name, factory, peer: Peer, args, workdir: Path, index: int, log)
     for side in order:
         if side == "wick":
             try:
-                t0 = time.perf_counter()
+                c0, t0 = time.process_time(), time.perf_counter()
                 wick_prog, buf = wick_export(model, inputs)
                 res["wick"]["export_s"] = time.perf_counter() - t0
+                res["wick"]["export_cpu_s"] = time.process_time() - c0
                 wpath = workdir / f"{name}.wick"
                 wpath.write_bytes(buf)
                 rep = wick_prog.methods["forward"]
@@ -267,10 +268,11 @@ def bench_model(name, factory, peer: Peer, args, workdir: Path, index: int, log)
                 log(f"  wick export failed: {res['wick']['error']}")
         elif peer_ok:
             try:
-                t0 = time.perf_counter()
+                c0, t0 = time.process_time(), time.perf_counter()
                 with contextlib.redirect_stdout(io.StringIO()):
                     et_prog, buf = peer.export(model, inputs)
                 res["et"]["export_s"] = time.perf_counter() - t0
+                res["et"]["export_cpu_s"] = time.process_time() - c0
                 epath = workdir / f"{name}.pte"
                 epath.write_bytes(buf)
                 res["et"].update(file_bytes=len(buf), **peer.describe(et_prog))
@@ -278,22 +280,24 @@ def bench_model(name, factory, peer: Peer, args, workdir: Path, index: int, log)
                 res["et"]["error"] = f"export: {type(e).__name__}: {e}"
                 log(f"  ExecuTorch export failed: {res['et']['error']}")
     del wick_prog, et_prog
-    log(f"  export: wick {_fmt(res['wick'].get('export_s'))} s, ExecuTorch {_fmt(res['et'].get('export_s'))} s")
+    log(f"  export CPU s: wick {_fmt(res['wick'].get('export_cpu_s'))}, ExecuTorch {_fmt(res['et'].get('export_cpu_s'))}"
+        f"  (wall: {_fmt(res['wick'].get('export_s'))} / {_fmt(res['et'].get('export_s'))})")
 
     wick_ok = "error" not in res["wick"]
     et_ok = "error" not in res["et"]
     wpath, epath = str(workdir / f"{name}.wick"), str(workdir / f"{name}.pte")
 
     # ---- load, alternating
-    wl, el = [], []
+    wl, el, wlc, elc = [], [], [], []
     for r in range(args.load_runs):
         for side in (("wick", "et") if r % 2 == 0 else ("et", "wick")):
             if side == "wick" and wick_ok:
                 try:
                     gc.collect()
-                    t0 = time.perf_counter()
+                    c0, t0 = time.thread_time(), time.perf_counter()
                     m = wick_load(wpath)
                     wl.append(time.perf_counter() - t0)
+                    wlc.append(time.thread_time() - c0)
                     del m
                 except Exception as e:
                     res["wick"]["error"] = f"load: {type(e).__name__}: {e}"
@@ -302,18 +306,19 @@ def bench_model(name, factory, peer: Peer, args, workdir: Path, index: int, log)
             elif side == "et" and et_ok:
                 try:
                     gc.collect()
-                    t0 = time.perf_counter()
+                    c0, t0 = time.thread_time(), time.perf_counter()
                     m = peer.load(epath)
                     el.append(time.perf_counter() - t0)
+                    elc.append(time.thread_time() - c0)
                     del m
                 except Exception as e:
                     res["et"]["error"] = f"load: {type(e).__name__}: {e}"
                     et_ok = False
                     log(f"  ExecuTorch load failed: {res['et']['error']}")
     if wl:
-        res["wick"]["load_ms"] = _median(wl) * 1e3
+        res["wick"].update(load_ms=_median(wl) * 1e3, load_cpu_ms=_median(wlc) * 1e3)
     if el:
-        res["et"]["load_ms"] = _median(el) * 1e3
+        res["et"].update(load_ms=_median(el) * 1e3, load_cpu_ms=_median(elc) * 1e3)
 
     # ---- latency: warm-up + correctness, then interleaved rounds
     wm = em = None
@@ -347,6 +352,7 @@ def bench_model(name, factory, peer: Peer, args, workdir: Path, index: int, log)
             np.save(f, x.detach().numpy())
             input_files.append(str(f))
     wt, et_t, gt, wr = [], [], [], []
+    wc, ec, gc_ = [], [], []  # CPU time of the calling thread (all three run on it: 1 thread each)
     sides = ["wick", "et", "eager"] + (["wick-run"] if args.wick_run_path else [])
     for r in range(rounds):
         rot = sides[r % len(sides):] + sides[:r % len(sides)]
@@ -359,23 +365,27 @@ def bench_model(name, factory, peer: Peer, args, workdir: Path, index: int, log)
                     log(f"  wick-run failed: {res['wick']['wick_run_error']}")
             if side == "wick" and wick_ok:
                 for _ in range(per_round):
-                    t0 = time.perf_counter()
+                    c0, t0 = time.thread_time(), time.perf_counter()
                     wm(*inputs)
                     wt.append(time.perf_counter() - t0)
+                    wc.append(time.thread_time() - c0)
             elif side == "et" and et_ok:
-                t0 = time.perf_counter()
+                c0, t0 = time.thread_time(), time.perf_counter()
                 Peer.call(em, inputs)
                 et_t.append(time.perf_counter() - t0)
+                ec.append(time.thread_time() - c0)
             elif side == "eager" and not args.no_eager:
                 with torch.no_grad():
                     for _ in range(per_round):
-                        t0 = time.perf_counter()
+                        c0, t0 = time.thread_time(), time.perf_counter()
                         model(*inputs)
                         gt.append(time.perf_counter() - t0)
-    for key, xs in (("wick", wt), ("et", et_t), ("eager", gt)):
+                        gc_.append(time.thread_time() - c0)
+    for key, xs, cs in (("wick", wt, wc), ("et", et_t, ec), ("eager", gt, gc_)):
         if xs:
             res[key].update(latency_ms=_median(xs) * 1e3, latency_min_ms=min(xs) * 1e3,
-                            latency_max_ms=max(xs) * 1e3, latency_samples=len(xs))
+                            latency_max_ms=max(xs) * 1e3, latency_samples=len(xs),
+                            cpu_ms=_median(cs) * 1e3)
     if wr:
         res["wick"]["wick_run_ms"] = _median(wr)  # median of per-process medians
     del wm, em, model
@@ -410,27 +420,34 @@ def report(results: list[dict], info: dict, peer: Peer) -> str:
     if not peer.available:
         lines.append(f"# ExecuTorch UNAVAILABLE ({peer.reason}): peer columns say 'peer unavailable'")
     lines.append("")
-    lines.append("Latency (median ms per forward call, batch 1; ratio = Wick / ExecuTorch, < 1 means Wick is faster)")
-    hdr = ["model", "Wick ms", "ExecuTorch ms", "Wick/ET", "Wick vs ET", "wick-run ms", "eager ms (1 thr)",
-           "Wick/eager", "Wick max|err|", "ET max|err|", "samples W/ET"]
+    lines.append("Latency per forward call, batch 1, medians. CPU ms = CPU time of the calling thread (all three run on it,")
+    lines.append("one thread each): the figure that survives other load on a shared machine; wall ms also counts time spent")
+    lines.append("waiting for a core, which stretches long calls (ExecuTorch's) more than short ones. Ratio = Wick / ExecuTorch,")
+    lines.append("< 1 means Wick is faster. eager = PyTorch eager, 1 thread. 'WRONG' = max|err| vs eager above")
+    lines.append("1e-4 x max(1, max|eager output|).")
+    hdr = ["model", "Wick CPU ms", "ET CPU ms", "Wick/ET", "Wick vs ET", "Wick wall ms", "ET wall ms",
+           "Wick/ET wall", "wick-run wall ms", "eager CPU ms", "Wick/eager", "Wick max|err|", "ET max|err|",
+           "samples W/ET"]
     rows = []
     for r in results:
-        w, e, g = side_val(r, "wick", "latency_ms"), side_val(r, "et", "latency_ms"), side_val(r, "eager", "latency_ms")
+        w, e = side_val(r, "wick", "latency_ms"), side_val(r, "et", "latency_ms")
+        wc, ec, gc_ = side_val(r, "wick", "cpu_ms"), side_val(r, "et", "cpu_ms"), side_val(r, "eager", "cpu_ms")
         wr = r["wick"].get("wick_run_ms", r["wick"].get("wick_run_error") and "failed")
-        rows.append([r["model"], _fmt(w), _fmt(e), _fmt_ratio(_ratio(w, e)), _fmt_speed(_ratio(w, e)), _fmt(wr),
-                     _fmt(g), _fmt_ratio(_ratio(w, g)),
+        rows.append([r["model"], _fmt(wc), _fmt(ec), _fmt_ratio(_ratio(wc, ec)), _fmt_speed(_ratio(wc, ec)),
+                     _fmt(w), _fmt(e), _fmt_ratio(_ratio(w, e)), _fmt(wr), _fmt(gc_), _fmt_ratio(_ratio(wc, gc_)),
                      _err_cell(r["wick"], r["ref_max_abs"]) if "wick" in r else "-",
                      _err_cell(r["et"], r["ref_max_abs"]) if "et" in r else "-",
                      f"{r['wick'].get('latency_samples', 0)}/{r['et'].get('latency_samples', 0)}"])
     lines += _table(hdr, rows)
     lines.append("")
-    lines.append("Export (s, torch.export included), load (ms, file -> executable method), program file and planned memory (MB)")
-    hdr = ["model", "export W", "export ET", "W/ET", "load W ms", "load ET ms", "W/ET",
+    lines.append("Export (CPU s of the process, torch.export included; wall s in the JSON), load (CPU ms of the calling")
+    lines.append("thread, program file on disk -> executable method), program file and planned non-constant memory (MB)")
+    hdr = ["model", "export W s", "export ET s", "W/ET", "load W ms", "load ET ms", "W/ET",
            "file W MB", "file ET MB", "W/ET", "planned W MB", "planned ET MB", "W/ET"]
     rows = []
     for r in results:
         cells = [r["model"]]
-        for key, scale in (("export_s", 1), ("load_ms", 1), ("file_bytes", 1e-6), ("planned_bytes", 1e-6)):
+        for key, scale in (("export_cpu_s", 1), ("load_cpu_ms", 1), ("file_bytes", 1e-6), ("planned_bytes", 1e-6)):
             w, e = side_val(r, "wick", key), side_val(r, "et", key)
             w = w * scale if isinstance(w, (int, float)) else w
             e = e * scale if isinstance(e, (int, float)) else e
@@ -550,8 +567,9 @@ def main(argv=None) -> int:
             results.append({"model": name, "wick": {"error": f"{type(e).__name__}: {e}"},
                             "et": {"error": "not run"}, "eager": {}, "ref_max_abs": 1.0})
         r = results[-1]
-        log(f"  latency ms: wick {_fmt(r['wick'].get('latency_ms'))}  ExecuTorch {_fmt(r['et'].get('latency_ms'))}"
-            f"  eager {_fmt(r['eager'].get('latency_ms'))}")
+        log(f"  latency CPU ms: wick {_fmt(r['wick'].get('cpu_ms'))}  ExecuTorch {_fmt(r['et'].get('cpu_ms'))}"
+            f"  eager {_fmt(r['eager'].get('cpu_ms'))}  (wall: {_fmt(r['wick'].get('latency_ms'))} /"
+            f" {_fmt(r['et'].get('latency_ms'))} / {_fmt(r['eager'].get('latency_ms'))})")
     info["bench_seconds"] = round(time.perf_counter() - t_start, 1)
     try:
         info["loadavg_end"] = os.getloadavg()
