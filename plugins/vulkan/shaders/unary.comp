@@ -1,0 +1,71 @@
+#version 450
+// Elementwise f(x) with up to two float parameters.
+// p[0] op: 0 clamp(x, p2, p3) (relu, relu6, hardtanh, clamp), 1 sigmoid,
+//          2 tanh, 3 gelu (erf), 4 gelu (tanh approximation), 5 silu,
+//          6 rsqrt, 7 sqrt, 8 exp, 9 neg, 10 pow(x, p2), 11 x + p2,
+//          12 x * p2, 13 x / p2, 14 abs, 15 log, 16 hardswish,
+//          17 hardsigmoid, 18 reciprocal, 19 p2 - x (rsub)
+// p[1] total elements; p[2], p[3] float parameters.
+// bindings: 0 output, 1 input.
+#include "common.glsl"
+layout(local_size_x = 256) in;
+layout(set = 0, binding = 0) writeonly buffer Out { float y[]; };
+layout(set = 0, binding = 1) readonly buffer In { float x[]; };
+
+// erf with |error| < 1.2e-7 (Numerical Recipes' erfc, Chebyshev fit): GLSL
+// has no erf, and exact GELU needs one.
+float erf_(float v) {
+  float z = abs(v);
+  float t = 1.0 / (1.0 + 0.5 * z);
+  float r = t * exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+            t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+            t * (-0.82215223 + t * 0.17087277)))))))));
+  return v >= 0.0 ? 1.0 - r : r - 1.0;
+}
+
+// tanh that saturates instead of overflowing exp() for large |v|.
+float tanh_(float v) { return abs(v) > 9.0 ? sign(v) : tanh(v); }
+
+float sigmoid_(float v) { return 1.0 / (1.0 + exp(-v)); }
+
+// pow that follows C's powf for negative bases with integral exponents
+// (GLSL's pow is undefined for x < 0).
+float pow_(float v, float e) {
+  if (e == 2.0) return v * v;
+  if (e == 1.0) return v;
+  if (e == 0.0) return 1.0;
+  if (e == 0.5) return sqrt(v);
+  if (v >= 0.0) return pow(v, e);
+  if (floor(e) != e) return intBitsToFloat(0x7fc00000);
+  float r = pow(-v, e);
+  return (mod(e, 2.0) == 1.0) ? -r : r;
+}
+
+void main() {
+  uint i = flat_id();
+  if (i >= uint(pc.p[1])) return;
+  float v = x[i], p2 = pf(2), p3 = pf(3), o;
+  switch (pc.p[0]) {
+    case 0: o = act(v, p2, p3); break;
+    case 1: o = sigmoid_(v); break;
+    case 2: o = tanh_(v); break;
+    case 3: o = 0.5 * v * (1.0 + erf_(v * 0.70710678118654752)); break;
+    case 4: o = 0.5 * v * (1.0 + tanh_(0.79788456080286536 * (v + 0.044715 * v * v * v))); break;
+    case 5: o = v * sigmoid_(v); break;
+    case 6: o = inversesqrt(v); break;
+    case 7: o = sqrt(v); break;
+    case 8: o = exp(v); break;
+    case 9: o = -v; break;
+    case 10: o = pow_(v, p2); break;
+    case 11: o = v + p2; break;
+    case 12: o = v * p2; break;
+    case 13: o = v / p2; break;
+    case 14: o = abs(v); break;
+    case 15: o = log(v); break;
+    case 16: o = v * clamp(v + 3.0, 0.0, 6.0) / 6.0; break;
+    case 17: o = clamp(v + 3.0, 0.0, 6.0) / 6.0; break;
+    case 18: o = 1.0 / v; break;
+    default: o = p2 - v; break;
+  }
+  y[i] = o;
+}
