@@ -45,6 +45,9 @@ ELEMENTWISE = {aten.add.Tensor, aten.sub.Tensor, aten.mul.Tensor}
 RESHAPES = {aten.view_copy.default, aten._unsafe_view.default, aten.squeeze_copy.dims, aten.squeeze_copy.dim,
             aten.unsqueeze_copy.default, aten.clone.default, aten.alias_copy.default}
 TABLES = {aten.sigmoid.default, aten.tanh.default}
+# No-ops on values: between a dequantize and its quantized op they pass the
+# quantized value through unchanged.
+TRANSPARENT = {aten.clone.default, aten.alias_copy.default}
 POOLS = {aten.max_pool2d_with_indices.default, aten.max_pool2d.default, aten.avg_pool2d.default, aten.mean.dim,
          aten._adaptive_avg_pool2d.default}
 MATMULS = {aten.addmm.default, aten.mm.default, aten.linear.default}
@@ -189,8 +192,16 @@ def analyze(gm: torch.fx.GraphModule, is_const: Callable[[torch.fx.Node], bool],
             return const_like(n.args[0])
         return False
 
+    def qview(n: torch.fx.Node) -> bool:
+        """A dequantized run-time value (through no-op copies)."""
+        if n.op != "call_function":
+            return False
+        if n.target is dq_t:
+            return not const_like(n)
+        return n.target in TRANSPARENT and qview(n.args[0])
+
     def is_quant_op(n: torch.fx.Node) -> bool:
-        return any(i.target is dq_t and not const_like(i) for i in tensor_inputs(n))
+        return n.target not in TRANSPARENT and any(qview(i) for i in tensor_inputs(n))
 
     def fused_into(n: torch.fx.Node) -> torch.fx.Node | None:
         """The quantized op whose activation ``n`` is, if it is one."""
@@ -212,6 +223,46 @@ def analyze(gm: torch.fx.GraphModule, is_const: Callable[[torch.fx.Node], bool],
             src = src.args[0]
         return src if is_quant_op(src) else None
 
+    def shape_problem(n: torch.fx.Node) -> str | None:
+        vals = [_val(n)] + [_val(i) for i in tensor_inputs(n)]
+        flat = []
+        for v in vals:
+            flat += list(v) if isinstance(v, (tuple, list)) else [v]
+        for v in flat:
+            if not isinstance(v, torch.Tensor):
+                continue
+            if v.dim() == 0:
+                return "0-dim tensors are not lowered (TOSA graphs here use ranked, non-scalar tensors)"
+            if v.dim() > 6:
+                return "rank above 6 (TOSA level 8K)"
+            if any(not isinstance(s, int) for s in v.shape):
+                return "dynamic shapes are not lowered to TOSA"
+            if v.numel() == 0:
+                return "empty tensors"
+        return None
+
+    def operand_problem(n: torch.fx.Node) -> str | None:
+        """Weights must be known ahead of time (TOSA constants / Vela-encoded weights)."""
+        t, a = n.target, n.args
+        if t is aten.convolution.default:
+            if not const_like(a[1]) or (isinstance(a[2], torch.fx.Node) and not const_like(a[2])):
+                return "convolution weights or bias computed at run time"
+        elif t is aten.addmm.default:
+            if not const_like(a[2]) or not (isinstance(a[0], torch.fx.Node) and const_like(a[0])):
+                return "addmm whose weight or bias is computed at run time (a run-time matmul is not lowered)"
+        elif t is aten.mm.default:
+            if not const_like(a[1]):
+                return "mm of two run-time tensors is not lowered"
+        elif t is aten.linear.default:
+            if not const_like(a[1]) or (len(a) > 2 and isinstance(a[2], torch.fx.Node) and not const_like(a[2])):
+                return "linear weights computed at run time"
+        elif t in ELEMENTWISE and is_quant_op(n):
+            if not all(isinstance(x, torch.fx.Node) and qview(x) for x in a[:2]):
+                return f"quantized {_name(t)} with a constant or scalar operand is not lowered"
+            if len({len(_val(x).shape) for x in a[:2]}) != 1:
+                return f"quantized {_name(t)} broadcasting across ranks is not lowered"
+        return None
+
     for n in nodes:
         if claim is not None and n.name not in claim:
             continue
@@ -225,7 +276,7 @@ def analyze(gm: torch.fx.GraphModule, is_const: Callable[[torch.fx.Node], bool],
                 why = f"quantizes to {n.args[5]}, only int8 is lowered"
             elif producer_of_q(n) is None:
                 why = "quantizes a value not computed in the Ethos-U partition (a float input stays on portable)"
-        elif t is operator.getitem:
+        elif t is operator.getitem or (t in TRANSPARENT and qview(n)):
             pass
         elif t not in COMPUTE:
             why = f"{_name(t)} has no TOSA lowering in this backend"
@@ -234,7 +285,7 @@ def analyze(gm: torch.fx.GraphModule, is_const: Callable[[torch.fx.Node], bool],
         elif is_quant_op(n):
             why = _check_args(n)
             if why is None:
-                if any(i.target is not dq_t and not const_like(i) for i in tensor_inputs(n)):
+                if any(not qview(i) and not const_like(i) for i in tensor_inputs(n)):
                     why = "mixes quantized and float inputs"
                 elif output_chain(n)[2] is None:
                     why = "its result is not requantized to int8 (quantize_per_tensor) right after"
@@ -251,6 +302,9 @@ def analyze(gm: torch.fx.GraphModule, is_const: Callable[[torch.fx.Node], bool],
                     why = f"float32 only outside PT2E quantized regions (got {sorted(map(str, dtypes))})"
                 elif not allow_float:
                     why = "float32 op and compile spec profile=int (Ethos-U runs integer TOSA only)"
+        if why is None and t in COMPUTE and not (t is aten.permute_copy.default and const_like(n.args[0])) and not (
+                t in TRANSPARENT and qview(n)):
+            why = shape_problem(n) or operand_problem(n)
         if why is None:
             ok.add(n)
         else:
@@ -263,10 +317,13 @@ def analyze(gm: torch.fx.GraphModule, is_const: Callable[[torch.fx.Node], bool],
         for n in list(ok):
             t = n.target
             why = None
-            if t is dq_t or t is dq_c or (t is aten.permute_copy.default and const_like(n.args[0])):
+            if t is dq_t or t is dq_c or (t is aten.permute_copy.default and const_like(n.args[0])) or (
+                    t in TRANSPARENT and qview(n)):
                 bad = [u for u in n.users if u not in ok]
                 if bad:
                     why = f"its dequantized value is used by {bad[0].name}, which this backend does not take"
+                elif t in TRANSPARENT and n.args[0] not in ok:
+                    why = "its input is not taken"
             elif t is q_t:
                 if producer_of_q(n) not in ok:
                     why = "the op it quantizes is not taken"
