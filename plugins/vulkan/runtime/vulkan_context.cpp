@@ -223,7 +223,8 @@ Device* device(const char* request, char* error, size_t error_size) {
 
 const char* describe_default_device() {
   std::lock_guard<std::mutex> lock(g_mutex);
-  if (!load_locked()) return nullptr;
+  // Never null: Wick's registry copies the string.
+  if (!load_locked()) return g_load_error;
   if (g_default_description[0]) return g_default_description;
   char error[256];
   int index = choose(nullptr, error, sizeof(error));
