@@ -20,6 +20,15 @@ For each model (wick.models.STANDARD_MODELS, batch 1) in ONE process:
            each; medians.
   check    each output against eager PyTorch: max |difference|.
 
+Times are taken twice: CPU time (time.thread_time of the calling thread for
+load and latency -- Wick, ExecuTorch and eager each run on that one thread --
+and time.process_time for export) and wall time (time.perf_counter). The
+tables lead with CPU time: on a shared, busy machine the wall time of a call
+also counts the time it waited for a core, which stretches ExecuTorch's long
+calls far more than Wick's short ones (measured: a 16 ms-CPU ExecuTorch call
+took 30-70 ms wall, the difference all run-queue wait in /proc schedstat).
+wick-run's own timing is wall time.
+
 Threads: torch.set_num_threads(1) (eager), ExecuTorch's thread pool reset to 1
 thread, Wick's runtime is single-threaded. Ratios are Wick / ExecuTorch (< 1:
 Wick is faster / smaller); they are the claim, absolute times drift with the
