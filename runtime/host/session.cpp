@@ -29,8 +29,10 @@ Error Session::load_method(const std::string& name, LoadedMethod** out) {
   WICK_TRY(Method::arena_bytes(program_, index, &arena));
   // The bookkeeping size is not stored in the file; start from an estimate
   // and retry with what the allocator reports it needed.
+  // Loading stops at the first allocation that fails, so one attempt only
+  // reveals part of the need; grow at least 4x per attempt.
   size_t runtime_bytes = 64 * 1024;
-  for (int attempt = 0; attempt < 4; ++attempt) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
     auto loaded = std::make_unique<LoadedMethod>();
     loaded->arena_size_ = arena;
     // nothrow: the sizes come from the file, and a corrupt or hostile file
@@ -47,7 +49,8 @@ Error Session::load_method(const std::string& name, LoadedMethod** out) {
     MemoryAllocator allocator(loaded->runtime_memory_.get(), runtime_bytes);
     Error err = loaded->method_.load(program_, index, allocator, arena_ptr, arena);
     if (err == Error::OutOfMemory && allocator.requested() > runtime_bytes) {
-      runtime_bytes = allocator.requested() * 2;
+      size_t grown = runtime_bytes * 4;
+      runtime_bytes = allocator.requested() * 2 > grown ? allocator.requested() * 2 : grown;
       continue;
     }
     WICK_TRY(err);

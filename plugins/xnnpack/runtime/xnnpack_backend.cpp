@@ -93,6 +93,8 @@ struct Delegate {
   size_t num_inputs = 0, num_outputs = 0;
   Binding* inputs = nullptr;
   Binding* outputs = nullptr;
+  void** owned = nullptr;  // buffers of external values
+  size_t num_owned = 0;
 };
 
 // ---- helpers -------------------------------------------------------------
@@ -152,7 +154,9 @@ void transpose_rows(void* context, size_t task) {
 
 void convert_layout(pthreadpool_t pool, const Binding& b, const float* src, float* dst, bool to_nhwc) {
   TransposeTask t{src, dst, static_cast<size_t>(b.sizes[1]), static_cast<size_t>(b.sizes[2] * b.sizes[3]), to_nhwc};
-  pthreadpool_parallelize_1d(pool, transpose_rows, &t, static_cast<size_t>(b.sizes[0]) * t.c, 0);
+  // after the run (outputs) the workers may sleep; before it they are about to be needed
+  pthreadpool_parallelize_1d(pool, transpose_rows, &t, static_cast<size_t>(b.sizes[0]) * t.c,
+                             to_nhwc ? 0 : PTHREADPOOL_FLAG_YIELD_WORKERS);
 }
 
 bool bad_range(uint32_t id, size_t count) { return id >= count; }
@@ -321,7 +325,7 @@ bool check_node(const fb::Node* n, size_t num_values, char* error, size_t error_
 void destroy(void* handle);
 
 WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* specs, size_t num_specs,
-                const WickHostAllocator* alloc, void** handle, char* error, size_t error_size) {
+                const WickHostAllocator* /*alloc*/, void** handle, char* error, size_t error_size) {
   *handle = nullptr;
   // ---- threads: compile spec, environment, machine
   size_t threads = 0;
@@ -575,7 +579,10 @@ WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* specs, 
     destroy(d);
     return fail(error, error_size, WICK_STATUS_OUT_OF_MEMORY, "cannot create a pool of %zu threads", threads);
   }
-  st = xnn_create_runtime_v2(subgraph, d->pool, 0, &d->runtime);
+  // YIELD_WORKERS: the pool's threads spin between the operators of one run but
+  // sleep after its last one, so they take no CPU from whatever runs next
+  // (portable kernels, other delegates, other processes).
+  st = xnn_create_runtime_v2(subgraph, d->pool, XNN_FLAG_YIELD_WORKERS, &d->runtime);
   if (st != xnn_status_success) {
     destroy(d);
     return fail(error, error_size, WICK_STATUS_ERROR, "xnn_create_runtime_v2 failed: %s", status_name(st));
@@ -601,6 +608,11 @@ WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* specs, 
     return WICK_STATUS_OUT_OF_MEMORY;
   }
   size_t num_externals = 0;
+  d->owned = new (std::nothrow) void*[num_values + 1];
+  if (d->owned == nullptr) {
+    destroy(d);
+    return WICK_STATUS_OUT_OF_MEMORY;
+  }
   for (uint32_t i = 0; i < num_values; ++i) {
     if (const_data[i] != nullptr) {
       buffers[i] = const_cast<float*>(static_cast<const float*>(const_data[i]));
@@ -608,12 +620,15 @@ WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* specs, 
     }
     if (!(role[i] & (kInput | kOutput))) continue;
     size_t bytes = numels[i] * sizeof(float) + XNN_EXTRA_BYTES;
-    buffers[i] = static_cast<float*>(alloc->allocate(alloc->context, bytes, 64));
+    // Owned by the handle (freed in destroy), not the host allocator: Wick sizes
+    // that arena by retrying, and XNNPACK's own packed weights live outside it anyway.
+    buffers[i] = static_cast<float*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
     if (buffers[i] == nullptr) {
       destroy(d);
       return fail(error, error_size, WICK_STATUS_OUT_OF_MEMORY, "cannot allocate %zu bytes for value %u", bytes, i);
     }
     std::memset(buffers[i], 0, bytes);
+    d->owned[d->num_owned++] = buffers[i];
     externals[num_externals++] = xnn_external_value{i, buffers[i]};
   }
   for (uint32_t i = 0; i < d->num_inputs; ++i) d->inputs[i].buffer = d->inputs[i].ignored ? nullptr : buffers[d->inputs[i].value];
@@ -692,9 +707,11 @@ void destroy(void* handle) {
   if (d == nullptr) return;
   if (d->runtime != nullptr) xnn_delete_runtime(d->runtime);
   if (d->pool != nullptr) release_pool(d->threads);
+  for (size_t i = 0; i < d->num_owned; ++i) std::free(d->owned[i]);
+  delete[] d->owned;
   delete[] d->inputs;
   delete[] d->outputs;
-  delete d;  // binding buffers belong to the host allocator
+  delete d;
 }
 
 int is_available(char* reason, size_t reason_size) {

@@ -49,29 +49,65 @@ class EthosUPartitioner(Partitioner):
     def partition(self, exported_program: Any, claimable: set[str]):
         from . import rules
 
-        sig = exported_program.graph_signature
-        consts = set(sig.inputs_to_parameters) | set(sig.inputs_to_buffers) | set(
-            sig.inputs_to_lifted_tensor_constants)
+        consts = _lifted_by_name(exported_program)
+        # preprocess() looks weights up by placeholder name (see EthosUBackend.preprocess).
+        self.backend.known_constants.update(consts)
         ok, reasons = rules.analyze(exported_program.graph_module, lambda n: n.name in consts,
                                     allow_float=self.specs["profile"] == "auto", claimable=claimable)
         return group_supported_nodes(exported_program, claimable,
                                      lambda n: None if n.name in ok else reasons.get(n.name, "not taken"))
 
 
+def _lifted_by_name(ep: Any) -> dict[str, Any]:
+    """Placeholder name -> tensor for parameters, buffers and lifted constants
+    (placeholders follow graph_signature.input_specs in order)."""
+    from torch.export.graph_signature import InputKind
+
+    state = {**ep.state_dict, **ep.constants}
+    placeholders = [n for n in ep.graph.nodes if n.op == "placeholder"]
+    return {node.name: state[spec.target] for node, spec in zip(placeholders, ep.graph_signature.input_specs)
+            if spec.kind in (InputKind.PARAMETER, InputKind.BUFFER, InputKind.CONSTANT_TENSOR)}
+
+
 class EthosUBackend(Backend):
     name = NAME
+
+    def __init__(self) -> None:
+        self.known_constants: dict[str, Any] = {}
+
+    def _constants(self, subgraph: Any) -> tuple[dict[int, Any], set[int]]:
+        """The subgraph's constants, plus weights Wick passed as run-time
+        inputs. Wick 0.1's lowering keys its constant table by fx.Node before
+        fuse_by_partitions replaces the placeholder nodes, so
+        DelegateSubgraph.constants comes out empty and weights arrive as
+        inputs. They are recognized by name (recorded by the partitioner),
+        embedded in the TOSA graph, and ignored when passed at run time."""
+        constants = dict(subgraph.constants)
+        embedded: set[int] = set()
+        placeholders = [n for n in subgraph.graph_module.graph.nodes if n.op == "placeholder"]
+        for i, ph in enumerate(placeholders):
+            t = self.known_constants.get(ph.name)
+            meta = subgraph.input_metas[i]
+            if i in constants or t is None or tuple(t.shape) != tuple(meta.shape) or t.dtype != meta.dtype:
+                continue
+            constants[i] = t
+            embedded.add(i)
+        return constants, embedded
 
     def preprocess(self, subgraph: Any, compile_specs: Sequence[CompileSpec]) -> PreprocessResult:
         from . import blob, lower, toolchain
 
         specs = _specs(compile_specs)
-        tosa, info = lower.lower(subgraph.graph_module, subgraph.constants)
+        constants, embedded = self._constants(subgraph)
+        tosa, info = lower.lower(subgraph.graph_module, constants)
         toolchain.validate(tosa, info["profile"])
-        ins = [subgraph.input_metas[i] for i in subgraph.runtime_inputs]
+        ins = [(i, subgraph.input_metas[i]) for i in subgraph.runtime_inputs]
         meta: dict[str, Any] = {
             "format": 1,
             "tosa": {k: v for k, v in info.items() if k != "node_to_tosa"},
-            "inputs": [{"dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape)} for t in ins],
+            # Every run-time input Wick passes; "embedded" ones are weights already in the graph.
+            "inputs": [{"dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape),
+                        "embedded": i in embedded} for i, t in ins],
             "outputs": [{"dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape)}
                         for t in subgraph.output_metas],
         }
@@ -134,18 +170,21 @@ def wick_backend_partitioner(compile_specs):
 
 
 @hookimpl
-def wick_backend_preprocess():
-    return EthosUBackend()
-
-
-@hookimpl
 def wick_backend_quantizer(compile_specs):
     return EthosUQuantizer(compile_specs)
 
 
 @hookimpl
 def wick_backend_register_runtime(runtime):
+    import ctypes
+
     from . import runtime as rt
 
-    runtime.register_python_backend(NAME, rt.init, rt.execute, rt.destroy, is_available=rt.is_available,
-                                    info=rt.info)
+    callables = (rt.init, rt.execute, rt.destroy, rt.is_available, rt.info)
+    # Wick 0.1's bridge keeps these in static C++ slots destroyed after the
+    # interpreter finalized; the last reference dropped there aborts the
+    # process at exit. One extra reference each keeps them alive to the end
+    # (module functions: nothing leaks that would not live anyway).
+    for fn in callables:
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(fn))
+    runtime.register_python_backend(NAME, *callables[:3], is_available=rt.is_available, info=rt.info)
