@@ -227,3 +227,22 @@ def test_corrupt_blob_fails_at_init_with_a_message():
 
     with pytest.raises(ValueError, match="wick-arm-ethos blob"):
         runtime.init(memoryview(b"garbage-garbage-garbage-garbage"), {})
+
+
+def test_wick_run_with_the_stub_library_says_why_it_cannot_run(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import wick_arm_ethos
+
+    runner = os.path.join(os.path.dirname(sys.executable), "wick-run")
+    runner = runner if os.path.exists(runner) else shutil.which("wick-run")
+    _, program = lower(nn.ReLU(), (_x(2, 3),))
+    path = tmp_path / "m.wick"
+    program.save(str(path))
+    res = subprocess.run([runner, "--backend-lib", wick_arm_ethos.STUB_LIBRARY, str(path)], capture_output=True,
+                         text=True, errors="replace")
+    assert res.returncode == 1
+    assert "TOSA reference model needs Python" in res.stderr and "Ethos-U NPU not present" in res.stderr

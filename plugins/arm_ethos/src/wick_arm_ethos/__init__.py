@@ -25,8 +25,14 @@ from typing import Any, Sequence
 from wick.delegate_sdk import (Backend, CompileSpec, Partitioner, PluginDescriptor, PreprocessResult, Quantizer,
                                group_supported_nodes, hookimpl)
 
+import os
+
 NAME = "arm_ethos"
 VERSION = "0.1.0"
+# For processes without Python: `wick-run --backend-lib STUB_LIBRARY` then says
+# why this backend cannot run there. Not the descriptor's runtime_library: in
+# Python the reference model runs through the bridge instead.
+STUB_LIBRARY = os.path.join(os.path.dirname(__file__), "libwick_arm_ethos_stub.so")
 
 
 def _specs(compile_specs: Sequence[CompileSpec]) -> dict[str, str]:
@@ -161,6 +167,7 @@ def wick_backend_descriptor():
             "accelerators": rules_light.ACCELERATORS,
             "ops": rules_light.CLAIMED_OPS,
             "compile_specs": ["accelerator", "system_config", "memory_mode", "profile", "vela"],
+            "standalone_runner_library": STUB_LIBRARY,
         })
 
 

@@ -1,0 +1,51 @@
+/*
+ * arm_ethos runtime half for processes without Python (wick-run, an app
+ * embedding Wick's C++ runtime on a host).
+ *
+ * On a host the Ethos-U delegate runs on the TOSA reference model, which
+ * ships only as a Python extension (tosa-tools), so it is reached through
+ * Wick's Python bridge. This library exists so that wick-run, given
+ * `--backend-lib libwick_arm_ethos_stub.so`, says *why* it cannot run the
+ * program instead of only "not registered". A device port replaces it with a
+ * real runtime half over Arm's Ethos-U driver (see the README).
+ */
+#include <stdio.h>
+
+#include "wick/backend.h"
+
+#if defined(_WIN32)
+#define EXPORT __declspec(dllexport)
+#else
+#define EXPORT __attribute__((visibility("default")))
+#endif
+
+static const char kWhy[] =
+    "TOSA reference model needs Python (run this program from Python with wick-arm-ethos installed); "
+    "Ethos-U NPU not present";
+
+static int is_available(char* reason, size_t reason_size) {
+  snprintf(reason, reason_size, "%s", kWhy);
+  return 0;
+}
+
+static WickStatus init(const uint8_t* blob, size_t blob_size, const WickCompileSpec* specs, size_t num_specs,
+                       const WickHostAllocator* allocator, void** handle, char* error, size_t error_size) {
+  (void)blob, (void)blob_size, (void)specs, (void)num_specs, (void)allocator;
+  *handle = NULL;
+  snprintf(error, error_size, "arm_ethos: %s", kWhy);
+  return WICK_STATUS_UNSUPPORTED;
+}
+
+static WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* error, size_t error_size) {
+  (void)handle, (void)args, (void)num_args;
+  snprintf(error, error_size, "arm_ethos: %s", kWhy);
+  return WICK_STATUS_UNSUPPORTED;
+}
+
+static void destroy(void* handle) { (void)handle; }
+
+static const char* info(void) { return "arm_ethos stub: TOSA reference model (host) needs Python; Ethos-U NPU (not present)"; }
+
+static const WickBackend kBackend = {WICK_BACKEND_ABI_VERSION, "arm_ethos", is_available, init, execute, destroy, info};
+
+EXPORT const WickBackend* wick_backend_entry(void) { return &kBackend; }
