@@ -154,9 +154,7 @@ void transpose_rows(void* context, size_t task) {
 
 void convert_layout(pthreadpool_t pool, const Binding& b, const float* src, float* dst, bool to_nhwc) {
   TransposeTask t{src, dst, static_cast<size_t>(b.sizes[1]), static_cast<size_t>(b.sizes[2] * b.sizes[3]), to_nhwc};
-  // after the run (outputs) the workers may sleep; before it they are about to be needed
-  pthreadpool_parallelize_1d(pool, transpose_rows, &t, static_cast<size_t>(b.sizes[0]) * t.c,
-                             to_nhwc ? 0 : PTHREADPOOL_FLAG_YIELD_WORKERS);
+  pthreadpool_parallelize_1d(pool, transpose_rows, &t, static_cast<size_t>(b.sizes[0]) * t.c, 0);
 }
 
 bool bad_range(uint32_t id, size_t count) { return id >= count; }
@@ -579,10 +577,9 @@ WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* specs, 
     destroy(d);
     return fail(error, error_size, WICK_STATUS_OUT_OF_MEMORY, "cannot create a pool of %zu threads", threads);
   }
-  // YIELD_WORKERS: the pool's threads spin between the operators of one run but
-  // sleep after its last one, so they take no CPU from whatever runs next
-  // (portable kernels, other delegates, other processes).
-  st = xnn_create_runtime_v2(subgraph, d->pool, XNN_FLAG_YIELD_WORKERS, &d->runtime);
+  // No XNN_FLAG_YIELD_WORKERS: measured slower here (every run then starts by
+  // waking sleeping workers; see README, "threads").
+  st = xnn_create_runtime_v2(subgraph, d->pool, 0, &d->runtime);
   if (st != xnn_status_success) {
     destroy(d);
     return fail(error, error_size, WICK_STATUS_ERROR, "xnn_create_runtime_v2 failed: %s", status_name(st));
