@@ -131,6 +131,16 @@ def test_both_plugins_lower_and_run_from_python(on_path):
         torch.testing.assert_close(g, e)
 
 
+def test_weights_inside_a_partition_reach_preprocess_as_constants(on_path):
+    from wick.lowering import to_edge_and_lower
+
+    edge = to_edge_and_lower(torch.export.export(Elementwise().eval(), INPUTS), ["tmpl_be"])
+    record = edge.delegates["forward"][0]
+    # The `scale` buffer is baked into the blob: only x and y are runtime inputs.
+    assert [n.name for n in record.inputs] == ["x", "y"]
+    assert len(record.blob) > 32 * 4  # the 4x8 float32 constant is inside
+
+
 def test_partition_report_says_why_nodes_were_refused(on_path):
     program = wick.export(Elementwise().eval(), INPUTS, backends=["tmpl_be"])
     report = json.loads(program.partition_report.to_json())

@@ -121,7 +121,6 @@ def _resolve(backends: Sequence[Any], compile_specs: dict[str, Sequence[CompileS
 def _lower_method(name: str, ep: torch.export.ExportedProgram, resolved: list[tuple],
                   report: PartitionReport) -> list[DelegateRecord]:
     gm = ep.graph_module
-    lifted = lifted_constants(ep)
     work = [n for n in gm.graph.nodes if n.op == "call_function" and n.target is not operator.getitem]
     report.assignments[name] = {n.name: "portable" for n in work}
     report.ops[name] = {n.name: _op_name(n) for n in work}
@@ -146,6 +145,9 @@ def _lower_method(name: str, ep: torch.export.ExportedProgram, resolved: list[tu
         return []
     fuse_by_partitions(gm, [dict.fromkeys(nodes) for _, _, _, nodes in plans], prefix="wick_delegate_",
                        always_return_tuple=True)
+    # After fusing: the placeholders keep their order (and so their input
+    # specs), but not necessarily the node objects they had before.
+    lifted = lifted_constants(ep)
     records = []
     for index, (bname, backend, specs, nodes) in enumerate(plans):
         call = next(n for n in gm.graph.nodes if n.op == "call_module" and n.target == f"wick_delegate_{index}")

@@ -222,7 +222,7 @@ NB_MODULE(_runtime, m) {
       char reason[256] = "";
       bool available = b->is_available == nullptr || b->is_available(reason, sizeof(reason));
       out.append(nb::make_tuple(std::string(b->name), std::string(wick::registered_backend_source(i)), available,
-                                std::string(reason), std::string(b->info ? b->info() : "")));
+                                std::string(reason), std::string(b->info != nullptr && b->info() != nullptr ? b->info() : "")));
     }
     return out;
   });
