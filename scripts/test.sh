@@ -1,6 +1,27 @@
 #!/usr/bin/env bash
-# Quick start 2: set up, then run the test suite.
+# Quick start 2: set up, then run the test suite (what CI runs).
+#   core: tests/ (runtime, exporter, delegate SDK, kernels' fast tier, conformance)
+#   plugins: each plugin's own tests, after its setup.sh installs its real
+#   toolchain (XNNPACK and Vulkan from Debian, TOSA/Vela from PyPI in a venv
+#   of their own because tosa-tools pins numpy and flatbuffers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-python3 -m pytest -n 2 tests "$@"
+PY=${PYTHON:-python3}
+
+suites=(tests)
+for plugin in xnnpack vulkan; do
+  if [ -f "plugins/$plugin/setup.sh" ]; then
+    echo "setting up plugins/$plugin ..."
+    bash "plugins/$plugin/setup.sh"
+    suites+=("plugins/$plugin/tests")
+  fi
+done
+
+"$PY" -m pytest -n 2 -p no:cacheprovider "${suites[@]}" "$@"
+
+if [ -f plugins/arm_ethos/setup.sh ]; then
+  echo "setting up plugins/arm_ethos (its own venv) ..."
+  bash plugins/arm_ethos/setup.sh
+  "${ARM_VENV:-/tmp/arm-venv}/bin/python" -m pytest -n 2 -p no:cacheprovider plugins/arm_ethos/tests
+fi
