@@ -9,16 +9,17 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 PY=${PYTHON:-python3}
 
-suites=(tests)
+"$PY" -m pytest -n 2 -p no:cacheprovider tests "$@"
+
+# Each plugin's suite runs on its own: their conftest and test module names
+# may repeat across folders.
 for plugin in xnnpack vulkan; do
   if [ -f "plugins/$plugin/setup.sh" ]; then
     echo "setting up plugins/$plugin ..."
     bash "plugins/$plugin/setup.sh"
-    suites+=("plugins/$plugin/tests")
+    "$PY" -m pytest -n 2 -p no:cacheprovider "plugins/$plugin/tests"
   fi
 done
-
-"$PY" -m pytest -n 2 -p no:cacheprovider "${suites[@]}" "$@"
 
 if [ -f plugins/arm_ethos/setup.sh ]; then
   echo "setting up plugins/arm_ethos (its own venv) ..."
