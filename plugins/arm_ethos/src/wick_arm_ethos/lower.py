@@ -383,8 +383,7 @@ class Lowerer:
     def activation(self, node: torch.fx.Node, quant: bool) -> None:
         x = self.arg(node.args[0])
         lo, hi = self._act_bounds(node)
-        if not quant:
-            lo, hi = max(lo, -FLOAT_MAX), min(hi, FLOAT_MAX)
+        if not quant:  # infinite bounds stay infinite: relu(inf) is inf
             name = self.b.clamp(x.name, lo, hi, x.tosa_shape, x.dtype)
             self.env[node] = Val(name, x.shape, x.dtype, x.perm)
             return
