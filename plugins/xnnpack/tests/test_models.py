@@ -1,0 +1,59 @@
+"""The standard models, lowered to xnnpack: the expected share of their ops
+delegated, outputs within rtol 1e-4 of eager PyTorch, and the plugin's
+contract details (threads compile spec, bad blob, discovery)."""
+
+import pytest
+import torch
+
+import wick
+from wick.delegate_sdk import CompileSpec
+from wick.models import STANDARD_MODELS
+
+from conftest import lower_and_run
+
+# Share of Edge ops that run on XNNPACK. tiny_llama keeps its embedding
+# (gather), QKV split, attention transposes and batch matmuls on the portable
+# kernels: this XNNPACK has no gather, slice, transpose or batch matmul.
+EXPECTED_FRACTION = {"mobilenet_v2": 1.0, "resnet18": 1.0, "mlp": 1.0, "small_cnn": 1.0, "tiny_llama": 0.70}
+
+
+@pytest.mark.parametrize("name", sorted(STANDARD_MODELS))
+def test_standard_model_is_delegated_and_matches_eager(name):
+    model, inputs = STANDARD_MODELS[name]()
+    got, report = lower_and_run(model, inputs)
+    assert report.fraction("forward", "xnnpack") >= EXPECTED_FRACTION[name], report.to_text()
+    with torch.no_grad():
+        expected = model(*inputs)
+    torch.testing.assert_close(got[0], expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "0"])
+def test_threads_compile_spec(threads):
+    model, inputs = STANDARD_MODELS["small_cnn"]()
+    got, _ = lower_and_run(model, inputs, {"xnnpack": [CompileSpec.of("threads", threads)]})
+    torch.testing.assert_close(got[0], model(*inputs), rtol=1e-4, atol=1e-5)
+
+
+def test_bad_threads_spec_is_a_clear_error():
+    model, inputs = STANDARD_MODELS["mlp"]()
+    program = wick.export(model, inputs, backends=["xnnpack"],
+                          compile_specs={"xnnpack": [CompileSpec.of("threads", "many")]})
+    with pytest.raises(Exception, match="threads='many'"):
+        wick.runtime.load(program.buffer).method("forward")(*inputs)
+
+
+def test_plugin_is_discovered_with_its_runtime_library():
+    from wick import plugins
+
+    plugin = plugins.get("xnnpack")
+    assert not plugin.broken
+    assert plugin.descriptor.runtime_library.endswith("libwick_xnnpack_runtime.so")
+
+
+def test_blob_is_a_wxnn_flatbuffer():
+    from wick_xnnpack.partitioner import XnnpackPartitioner  # noqa: F401 - import check
+    model, inputs = STANDARD_MODELS["mlp"]()
+    edge = wick.to_edge_and_lower(torch.export.export(model, inputs), ["xnnpack"])
+    record = edge.delegates["forward"][0]
+    assert record.blob[4:8] == b"WXNN"
+    assert record.debug_map["xnnpack_nodes"] == {"FullyConnected": 3}  # both ReLUs fused
