@@ -21,7 +21,7 @@ import wick
 from wick import plugins
 from wick.models import STANDARD_MODELS, int8_variant
 
-from conftest import BACKEND, lower, output_step, quantize, run
+from arm_helpers import BACKEND, lower, output_step, quantize, run
 
 # -- discovery -----------------------------------------------------------------
 
