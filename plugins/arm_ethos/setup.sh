@@ -10,7 +10,8 @@
 # and flatbuffers for everything else in it. A plain venv (not
 # --system-site-packages, which would see the newer numpy) isolates them.
 #
-# Usage: bash plugins/arm_ethos/setup.sh            (venv at $ARM_VENV, default /tmp/arm-venv)
+# Usage: bash plugins/arm_ethos/setup.sh            (venv at $ARM_VENV, default /tmp/arm-venv;
+#                                                    Wick's CMake build in $WICK_BUILD_DIR)
 #        $ARM_VENV/bin/python -m pytest plugins/arm_ethos/tests
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +34,7 @@ PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
 # is not reconfigured.
 echo "building wick into $VENV ..."
 CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} "${PIP[@]}" --no-build-isolation --no-deps \
-  -C build-dir="$VENV/wick-build" "$REPO"
+  -C build-dir="${WICK_BUILD_DIR:-$VENV/wick-build}" "$REPO"
 "${PIP[@]}" --no-build-isolation --no-deps "$HERE"
 
 "$VENV/bin/python" - <<'PY'
