@@ -35,12 +35,13 @@ def default_kernels_dir() -> str | None:
     return None
 
 
-def op_to_file(kernels_dir: str | None = None) -> dict[str, str]:
-    """Operator name ("aten::add.out") -> kernel file stem ("binary_ops")."""
+def op_to_file(kernels_dir: str | None = None) -> dict[str, list[str]]:
+    """Operator name ("aten::add.out") -> kernel file stems registering it
+    (["binary_ops"]; an op whose dtypes are split over files lists each)."""
     kernels_dir = kernels_dir or default_kernels_dir()
     if kernels_dir is None:
         raise FileNotFoundError("runtime/kernels/portable not found: pass kernels_dir (the Wick source tree)")
-    mapping: dict[str, str] = {}
+    mapping: dict[str, list[str]] = {}
     for name in sorted(os.listdir(kernels_dir)):
         if not name.endswith(".cpp"):
             continue
@@ -50,7 +51,9 @@ def op_to_file(kernels_dir: str | None = None) -> dict[str, str]:
         if start < 0:
             continue
         for op in _ENTRY.findall(text[start:]):
-            mapping.setdefault(op, name[:-4])
+            files = mapping.setdefault(op, [])
+            if name[:-4] not in files:
+                files.append(name[:-4])
     return mapping
 
 
@@ -73,7 +76,7 @@ def needed_files(paths: Iterable[str], kernels_dir: str | None = None) -> tuple[
     files, missing = set(), []
     for op in sorted(program_ops(paths)):
         if op in mapping:
-            files.add(mapping[op])
+            files.update(mapping[op])
         else:
             missing.append(op)
     return sorted(files), missing
@@ -96,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         mapping = op_to_file(args.kernels_dir)
         for op in sorted(program_ops(args.programs)):
-            print(f"{op:50s} {mapping.get(op, '(no portable kernel)')}")
+            print(f"{op:50s} {', '.join(mapping.get(op, ['(no portable kernel)']))}")
         print(f"\nkernel files ({len(files)} + {', '.join(_ALWAYS)}): {value}")
     if missing:
         print(f"warning: no portable kernel file registers: {', '.join(missing)}", file=sys.stderr)

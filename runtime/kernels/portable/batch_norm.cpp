@@ -1,4 +1,5 @@
-// aten::_native_batch_norm_legit_no_training.out (float32): normalizes with the
+// aten::_native_batch_norm_legit_no_training.out (floating dtypes; float32 on a
+// typed fast path): normalizes with the
 // running statistics. Like PyTorch, the save_mean / save_invstd outputs of the
 // no-training variant are empty tensors of shape [0].
 #include <cmath>
@@ -25,8 +26,11 @@ Error batch_norm_no_training_out(KernelContext& ctx, Value* const* args, int num
   WICK_TRY(get_tensor(ctx, args, 7, &out0));
   WICK_TRY(get_tensor(ctx, args, 8, &out1));
   WICK_TRY(get_tensor(ctx, args, 9, &out2));
-  WICK_TRY(check_dtype(ctx, *input, ScalarType::Float32, "input"));
-  WICK_TRY(check_dtype(ctx, *out0, ScalarType::Float32, "out0"));
+  if (!is_floating(input->dtype)) {
+    return fail(Error::InvalidArgument, "%s: input must be floating point, got %s", ctx.op_name,
+                scalar_type_name(input->dtype));
+  }
+  const bool f32 = input->dtype == ScalarType::Float32 && out0->dtype == ScalarType::Float32;
   if (input->dim < 2) {
     return fail(Error::InvalidArgument, "%s: input must have at least 2 dims (N, C, ...), got %s", ctx.op_name,
                 shape_str(*input));
@@ -39,7 +43,7 @@ Error batch_norm_no_training_out(KernelContext& ctx, Value* const* args, int num
   for (int k = 0; k < 4; ++k) {
     const Tensor* t = per_channel[k];
     if (t == nullptr) continue;
-    WICK_TRY(check_dtype(ctx, *t, ScalarType::Float32, names[k]));
+    if (f32) WICK_TRY(check_dtype(ctx, *t, ScalarType::Float32, names[k]));
     if (t->dim != 1 || t->sizes[0] != C) {
       return fail(Error::InvalidArgument, "%s: %s must have shape [%lld], got %s", ctx.op_name, names[k],
                   static_cast<long long>(C), shape_str(*t));
@@ -50,6 +54,21 @@ Error batch_norm_no_training_out(KernelContext& ctx, Value* const* args, int num
   WICK_TRY(resize(ctx, *out1, empty, 1));
   WICK_TRY(resize(ctx, *out2, empty, 1));
 
+  if (!f32) {
+    // Other floating dtypes: the same formula in double, rounded once on store.
+    for (int64_t c = 0; c < C; ++c) {
+      const double invstd = 1.0 / std::sqrt(load_as<double>(var->data, var->dtype, c) + eps);
+      const double scale = (weight != nullptr ? load_as<double>(weight->data, weight->dtype, c) : 1.0) * invstd;
+      const double m = load_as<double>(mean->data, mean->dtype, c);
+      const double b = bias != nullptr ? load_as<double>(bias->data, bias->dtype, c) : 0.0;
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t i = 0; i < inner; ++i) {
+          const int64_t k = (n * C + c) * inner + i;
+          store_as<double>(out0->data, out0->dtype, k, (load_as<double>(input->data, input->dtype, k) - m) * scale + b);
+        }
+    }
+    return Error::Ok;
+  }
   const float* x = input->data_as<const float>();
   float* o = out0->data_as<float>();
   const float* w = weight != nullptr ? weight->data_as<const float>() : nullptr;
@@ -76,5 +95,7 @@ Error batch_norm_no_training_out(KernelContext& ctx, Value* const* args, int num
 
 using namespace wick::portable;
 
-WICK_REGISTER_KERNELS(batch_norm, {"aten::_native_batch_norm_legit_no_training.out", kF32,
+WICK_REGISTER_KERNELS(batch_norm, {"aten::_native_batch_norm_legit_no_training.out",
+                                   kF32 | wick::dtype_bit(wick::ScalarType::Float64) |
+                                       wick::dtype_bit(wick::ScalarType::Float16) | wick::dtype_bit(wick::ScalarType::BFloat16),
                                    &batch_norm_no_training_out, nullptr})

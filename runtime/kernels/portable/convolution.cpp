@@ -1,4 +1,5 @@
-// aten::convolution.out, float32, NCHW (and 1-D NCL, run as 2-D with H = 1).
+// aten::convolution.out, NCHW (and 1-D NCL, run as 2-D with H = 1). float32 runs
+// the paths below; other dtypes a direct reference loop (convolution_reference).
 // Paths: depthwise (groups == in channels, one input channel per group) runs
 // a direct loop; 1x1 / stride 1 / no padding is a straight GEMM per group;
 // everything else is im2col into scratch followed by GEMM.
@@ -52,10 +53,10 @@ Error parse(KernelContext& ctx, Value* const* args, int num_args, ConvParams* p)
   }
   const Tensor& in = *p->input;
   const Tensor& w = *p->weight;
-  WICK_TRY(check_dtype(ctx, in, ScalarType::Float32, "input"));
-  WICK_TRY(check_dtype(ctx, w, ScalarType::Float32, "weight"));
-  WICK_TRY(check_dtype(ctx, *p->out, ScalarType::Float32, "out"));
-  if (p->bias != nullptr) WICK_TRY(check_dtype(ctx, *p->bias, ScalarType::Float32, "bias"));
+  WICK_TRY(check_same_dtype(ctx, in, w, "input", "weight"));
+  WICK_TRY(check_same_dtype(ctx, in, *p->out, "input", "out"));
+  if (p->bias != nullptr) WICK_TRY(check_same_dtype(ctx, in, *p->bias, "input", "bias"));
+  if (in.dtype == ScalarType::Bool) return fail(Error::InvalidArgument, "%s: not implemented for bool", ctx.op_name);
   if (w.dim != 3 && w.dim != 4) {
     return fail(Error::NotSupported, "%s: only 1-D and 2-D convolution are supported (weight shape %s)", ctx.op_name,
                 shape_str(w));
@@ -212,6 +213,48 @@ void depthwise(const ConvParams& p, const float* in, const float* w, const float
   }
 }
 
+// Every dtype but float32 (float64, float16, bfloat16, integers): a direct
+// loop accumulating in double (wrapping int64 for integers); float32, the hot
+// path, goes through im2col + GEMM below.
+Error convolution_reference(const ConvParams& p) {
+  const Tensor& in = *p.input;
+  const Tensor& w = *p.weight;
+  Tensor& out = *p.out;
+  const bool integral = is_integral(in.dtype, false);
+  const int64_t ocg = p.OC / p.groups;
+  for (int64_t n = 0; n < p.N; ++n)
+    for (int64_t oc = 0; oc < p.OC; ++oc) {
+      const int64_t g = oc / ocg;
+      for (int64_t oh = 0; oh < p.OH; ++oh)
+        for (int64_t ow = 0; ow < p.OW; ++ow) {
+          double acc = p.bias != nullptr && !integral ? load_as<double>(p.bias->data, p.bias->dtype, oc) : 0.0;
+          uint64_t iacc = p.bias != nullptr && integral ? static_cast<uint64_t>(load_as<int64_t>(p.bias->data, p.bias->dtype, oc)) : 0;
+          for (int64_t c = 0; c < p.Cg; ++c) {
+            const int64_t ic = g * p.Cg + c;
+            for (int64_t kh = 0; kh < p.KH; ++kh) {
+              const int64_t y = oh * p.sH - p.pH + kh * p.dH;
+              if (y < 0 || y >= p.H) continue;
+              for (int64_t kw = 0; kw < p.KW; ++kw) {
+                const int64_t x = ow * p.sW - p.pW + kw * p.dW;
+                if (x < 0 || x >= p.W) continue;
+                const int64_t ii = ((n * p.C + ic) * p.H + y) * p.W + x, wi = ((oc * p.Cg + c) * p.KH + kh) * p.KW + kw;
+                if (integral) {
+                  iacc += static_cast<uint64_t>(load_as<int64_t>(in.data, in.dtype, ii)) *
+                          static_cast<uint64_t>(load_as<int64_t>(w.data, w.dtype, wi));
+                } else {
+                  acc += load_as<double>(in.data, in.dtype, ii) * load_as<double>(w.data, w.dtype, wi);
+                }
+              }
+            }
+          }
+          const int64_t oi = ((n * p.OC + oc) * p.OH + oh) * p.OW + ow;
+          if (integral) store_as<int64_t>(out.data, out.dtype, oi, static_cast<int64_t>(iacc));
+          else store_as<double>(out.data, out.dtype, oi, acc);
+        }
+    }
+  return Error::Ok;
+}
+
 Error convolution_out(KernelContext& ctx, Value* const* args, int num_args) {
   ConvParams p;
   WICK_TRY(parse(ctx, args, num_args, &p));
@@ -223,6 +266,7 @@ Error convolution_out(KernelContext& ctx, Value* const* args, int num_args) {
   }
   WICK_TRY(resize(ctx, *p.out, out_sizes, p.spatial + 2));
   if (p.out->numel() == 0) return Error::Ok;
+  if (p.input->dtype != ScalarType::Float32) return convolution_reference(p);
   const float* in = p.input->data_as<const float>();
   const float* w = p.weight->data_as<const float>();
   const float* bias = p.bias != nullptr ? p.bias->data_as<const float>() : nullptr;
@@ -288,4 +332,4 @@ size_t convolution_scratch(Value* const* args, int num_args) {
 
 using namespace wick::portable;
 
-WICK_REGISTER_KERNELS(convolution, {"aten::convolution.out", kF32, &convolution_out, &convolution_scratch})
+WICK_REGISTER_KERNELS(convolution, {"aten::convolution.out", kAllDtypes & ~wick::dtype_bit(wick::ScalarType::Bool), &convolution_out, &convolution_scratch})

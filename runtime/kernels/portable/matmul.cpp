@@ -1,4 +1,5 @@
-// Matrix products on the blocked GEMM: mm, bmm, addmm (float32).
+// Matrix products: mm, bmm, addmm. float32 runs on the blocked GEMM; the other
+// dtypes (float64, float16, bfloat16, integers) on a reference loop.
 #include <cstdint>
 
 #include "portable/gemm.h"
@@ -7,6 +8,56 @@
 namespace wick {
 namespace portable {
 namespace {
+
+// Reference path for every dtype but float32 (PyTorch supports all but bool
+// on CPU): straightforward triple loop, accumulating in double for floating
+// types and wrapping int64 for integers. bias (addmm's self, broadcast to the
+// output) is scaled by beta, the product by alpha.
+Error matmul_reference(KernelContext& ctx, const Tensor* bias, const Value* beta_v, const Value* alpha_v,
+                       const Tensor& a, const Tensor& b, Tensor& out) {
+  if (a.dtype != b.dtype || a.dtype != out.dtype || (bias != nullptr && bias->dtype != a.dtype)) {
+    return fail(Error::InvalidArgument, "%s: expected all operands to have the same dtype, got %s and %s (out %s)",
+                ctx.op_name, scalar_type_name(a.dtype), scalar_type_name(b.dtype), scalar_type_name(out.dtype));
+  }
+  if (a.dtype == ScalarType::Bool) return fail(Error::InvalidArgument, "%s: not implemented for bool", ctx.op_name);
+  const bool batched = a.dim == 3;
+  const int64_t B = batched ? a.sizes[0] : 1, M = a.sizes[a.dim - 2], K = a.sizes[a.dim - 1], N = b.sizes[b.dim - 1];
+  int64_t bst[kMaxDims] = {0, 0};
+  if (bias != nullptr) {
+    const int64_t sizes[2] = {M, N};
+    broadcast_strides(bias->sizes, bias->dim, sizes, 2, bst);
+  }
+  const bool integral = is_integral(a.dtype, false);
+  for (int64_t z = 0; z < B; ++z)
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        const int64_t o = (z * M + i) * N + j;
+        if (integral) {
+          uint64_t acc = 0;
+          for (int64_t k = 0; k < K; ++k)
+            acc += static_cast<uint64_t>(load_as<int64_t>(a.data, a.dtype, (z * M + i) * K + k)) *
+                   static_cast<uint64_t>(load_as<int64_t>(b.data, b.dtype, (z * K + k) * N + j));
+          int64_t r = static_cast<int64_t>(acc);
+          if (alpha_v != nullptr) r = static_cast<int64_t>(static_cast<uint64_t>(r) * static_cast<uint64_t>(alpha_v->scalar_as_int()));
+          if (bias != nullptr && beta_v->scalar_as_int() != 0) {
+            r = static_cast<int64_t>(static_cast<uint64_t>(r) +
+                                     static_cast<uint64_t>(beta_v->scalar_as_int()) *
+                                         static_cast<uint64_t>(load_as<int64_t>(bias->data, bias->dtype, i * bst[0] + j * bst[1])));
+          }
+          store_as<int64_t>(out.data, out.dtype, o, r);
+        } else {
+          double acc = 0.0;
+          for (int64_t k = 0; k < K; ++k)
+            acc += load_as<double>(a.data, a.dtype, (z * M + i) * K + k) * load_as<double>(b.data, b.dtype, (z * K + k) * N + j);
+          if (alpha_v != nullptr) acc *= alpha_v->scalar_as_double();
+          if (bias != nullptr && beta_v->scalar_as_double() != 0.0) {
+            acc += beta_v->scalar_as_double() * load_as<double>(bias->data, bias->dtype, i * bst[0] + j * bst[1]);
+          }
+          store_as<double>(out.data, out.dtype, o, acc);
+        }
+      }
+  return Error::Ok;
+}
 
 Error check_f32(KernelContext& ctx, const Tensor& t, const char* what) {
   return check_dtype(ctx, t, ScalarType::Float32, what);
@@ -19,9 +70,6 @@ Error mm_out(KernelContext& ctx, Value* const* args, int num_args) {
   WICK_TRY(get_tensor(ctx, args, 0, &a));
   WICK_TRY(get_tensor(ctx, args, 1, &b));
   WICK_TRY(get_tensor(ctx, args, 2, &out));
-  WICK_TRY(check_f32(ctx, *a, "self"));
-  WICK_TRY(check_f32(ctx, *b, "mat2"));
-  WICK_TRY(check_f32(ctx, *out, "out"));
   WICK_TRY(check_rank(ctx, *a, 2, 2, "self"));
   WICK_TRY(check_rank(ctx, *b, 2, 2, "mat2"));
   const int64_t M = a->sizes[0], K = a->sizes[1], N = b->sizes[1];
@@ -31,6 +79,9 @@ Error mm_out(KernelContext& ctx, Value* const* args, int num_args) {
   }
   const int64_t sizes[2] = {M, N};
   WICK_TRY(resize(ctx, *out, sizes, 2));
+  if (a->dtype != ScalarType::Float32) return matmul_reference(ctx, nullptr, nullptr, nullptr, *a, *b, *out);
+  WICK_TRY(check_f32(ctx, *b, "mat2"));
+  WICK_TRY(check_f32(ctx, *out, "out"));
   gemm(M, N, K, 1.0f, a->data_as<const float>(), K, b->data_as<const float>(), N, 0.0f, out->data_as<float>(), N,
        ctx.scratch, ctx.scratch_bytes);
   return Error::Ok;
@@ -50,9 +101,6 @@ Error bmm_out(KernelContext& ctx, Value* const* args, int num_args) {
   WICK_TRY(get_tensor(ctx, args, 0, &a));
   WICK_TRY(get_tensor(ctx, args, 1, &b));
   WICK_TRY(get_tensor(ctx, args, 2, &out));
-  WICK_TRY(check_f32(ctx, *a, "self"));
-  WICK_TRY(check_f32(ctx, *b, "mat2"));
-  WICK_TRY(check_f32(ctx, *out, "out"));
   WICK_TRY(check_rank(ctx, *a, 3, 3, "self"));
   WICK_TRY(check_rank(ctx, *b, 3, 3, "mat2"));
   const int64_t B = a->sizes[0], M = a->sizes[1], K = a->sizes[2], N = b->sizes[2];
@@ -62,6 +110,9 @@ Error bmm_out(KernelContext& ctx, Value* const* args, int num_args) {
   }
   const int64_t sizes[3] = {B, M, N};
   WICK_TRY(resize(ctx, *out, sizes, 3));
+  if (a->dtype != ScalarType::Float32) return matmul_reference(ctx, nullptr, nullptr, nullptr, *a, *b, *out);
+  WICK_TRY(check_f32(ctx, *b, "mat2"));
+  WICK_TRY(check_f32(ctx, *out, "out"));
   const float* pa = a->data_as<const float>();
   const float* pb = b->data_as<const float>();
   float* po = out->data_as<float>();
@@ -90,10 +141,6 @@ Error addmm_out(KernelContext& ctx, Value* const* args, int num_args) {
   WICK_TRY(get_scalar(ctx, args, 3, &beta_v));
   WICK_TRY(get_scalar(ctx, args, 4, &alpha_v));
   WICK_TRY(get_tensor(ctx, args, 5, &out));
-  WICK_TRY(check_f32(ctx, *self, "self"));
-  WICK_TRY(check_f32(ctx, *a, "mat1"));
-  WICK_TRY(check_f32(ctx, *b, "mat2"));
-  WICK_TRY(check_f32(ctx, *out, "out"));
   WICK_TRY(check_rank(ctx, *a, 2, 2, "mat1"));
   WICK_TRY(check_rank(ctx, *b, 2, 2, "mat2"));
   WICK_TRY(check_rank(ctx, *self, 0, 2, "self"));
@@ -112,6 +159,10 @@ Error addmm_out(KernelContext& ctx, Value* const* args, int num_args) {
     }
   }
   WICK_TRY(resize(ctx, *out, sizes, 2));
+  if (a->dtype != ScalarType::Float32) return matmul_reference(ctx, self, beta_v, alpha_v, *a, *b, *out);
+  WICK_TRY(check_f32(ctx, *self, "self"));
+  WICK_TRY(check_f32(ctx, *b, "mat2"));
+  WICK_TRY(check_f32(ctx, *out, "out"));
   const float beta = static_cast<float>(beta_v->scalar_as_double());
   const float alpha = static_cast<float>(alpha_v->scalar_as_double());
   float* po = out->data_as<float>();
@@ -142,7 +193,11 @@ size_t addmm_scratch(Value* const* args, int num_args) {
 
 using namespace wick::portable;
 
+namespace {
+constexpr uint32_t kMatmulDtypes = kAllDtypes & ~wick::dtype_bit(wick::ScalarType::Bool);
+}  // namespace
+
 WICK_REGISTER_KERNELS(matmul,
-                      {"aten::mm.out", kF32, &mm_out, &mm_scratch},
-                      {"aten::bmm.out", kF32, &bmm_out, &bmm_scratch},
-                      {"aten::addmm.out", kF32, &addmm_out, &addmm_scratch})
+                      {"aten::mm.out", kMatmulDtypes, &mm_out, &mm_scratch},
+                      {"aten::bmm.out", kMatmulDtypes, &bmm_out, &bmm_scratch},
+                      {"aten::addmm.out", kMatmulDtypes, &addmm_out, &addmm_scratch})

@@ -1,6 +1,7 @@
 // Pooling over 1, 2 or 3 trailing spatial dims for every floating dtype
-// (computed in double): avg_pool1d, avg_pool3d, adaptive_avg_pool1d,
-// _adaptive_avg_pool3d, max_pool3d_with_indices, and the backward ops
+// (computed in double; max pooling also integers): avg_pool1d, avg_pool3d,
+// adaptive_avg_pool1d, _adaptive_avg_pool3d, max_pool3d_with_indices, the 2-D
+// forward ops for dtypes other than float32, and the backward ops
 // avg_pool2d_backward, max_pool2d_with_indices_backward,
 // _adaptive_avg_pool2d_backward. (2-D float32 forward pooling, the hot path,
 // lives in pooling.cpp.) Window rules follow ATen: ceil_mode may add a last
@@ -53,8 +54,8 @@ Error list_arg(KernelContext& ctx, Value* const* args, int i, int S, const char*
 }
 
 // Shape checks and planes/spatial sizes of `in` with S spatial dims.
-Error pool_input(KernelContext& ctx, const Tensor& in, int S, Pool* g) {
-  if (!is_floating(in.dtype)) {
+Error pool_input(KernelContext& ctx, const Tensor& in, int S, Pool* g, bool allow_int = false) {
+  if (!is_floating(in.dtype) && !allow_int) {
     return fail(Error::InvalidArgument, "%s: input must be floating point, got %s", ctx.op_name, scalar_type_name(in.dtype));
   }
   if (in.dim != S + 1 && in.dim != S + 2) {
@@ -179,6 +180,7 @@ Error adaptive_avg_pool_out(KernelContext& ctx, Value* const* args, int num_args
   WICK_TRY(get_tensor(ctx, args, 0, &in));
   WICK_TRY(pool_input(ctx, *in, S, &g));
   WICK_TRY(list_arg(ctx, args, 1, S, "output_size", 1, false, nullptr, g.out));
+  WICK_TRY(get_tensor(ctx, args, 2, &out));
   g.out_plane = 1;
   for (int j = 0; j < S; ++j) {
     if (g.out[j] < 0) return fail(Error::InvalidArgument, "%s: output_size must be non-negative", ctx.op_name);
@@ -210,22 +212,25 @@ Error adaptive_avg_pool_out(KernelContext& ctx, Value* const* args, int num_args
   return Error::Ok;
 }
 
-// max_pool3d_with_indices.out(self, kernel_size, stride, padding, dilation, ceil_mode, out, indices)
-Error max_pool3d_out(KernelContext& ctx, Value* const* args, int num_args) {
+// max_pool{2,3}d_with_indices.out(self, kernel_size, stride, padding, dilation, ceil_mode, out, indices)
+template <int S>
+Error max_pool_out(KernelContext& ctx, Value* const* args, int num_args) {
   WICK_TRY(check_num_args(ctx, num_args, 8));
   Tensor *in, *out, *ind;
   Pool g;
   bool ceil_mode;
   WICK_TRY(get_tensor(ctx, args, 0, &in));
-  WICK_TRY(pool_input(ctx, *in, 3, &g));
-  WICK_TRY(list_arg(ctx, args, 1, 3, "kernel_size", 1, false, nullptr, g.k));
-  WICK_TRY(list_arg(ctx, args, 2, 3, "stride", 1, true, g.k, g.s));
-  WICK_TRY(list_arg(ctx, args, 3, 3, "padding", 0, false, nullptr, g.p));
-  WICK_TRY(list_arg(ctx, args, 4, 3, "dilation", 1, false, nullptr, g.d));
+  if (in->dtype == ScalarType::Bool) return fail(Error::InvalidArgument, "%s: not implemented for bool", ctx.op_name);
+  WICK_TRY(pool_input(ctx, *in, S, &g, true));
+  WICK_TRY(list_arg(ctx, args, 1, S, "kernel_size", 1, false, nullptr, g.k));
+  WICK_TRY(list_arg(ctx, args, 2, S, "stride", 1, true, g.k, g.s));
+  WICK_TRY(list_arg(ctx, args, 3, S, "padding", 0, false, nullptr, g.p));
+  WICK_TRY(list_arg(ctx, args, 4, S, "dilation", 1, false, nullptr, g.d));
   WICK_TRY(get_bool(ctx, args, 5, &ceil_mode));
   WICK_TRY(get_tensor(ctx, args, 6, &out));
   WICK_TRY(get_tensor(ctx, args, 7, &ind));
   WICK_TRY(check_dtype(ctx, *ind, ScalarType::Int64, "indices"));
+  WICK_TRY(check_same_dtype(ctx, *in, *out, "input", "out"));
   WICK_TRY(pool_window(ctx, &g, ceil_mode));
   WICK_TRY(resize(ctx, *out, g.out_sizes, g.rank));
   WICK_TRY(resize(ctx, *ind, g.out_sizes, g.rank));
@@ -244,7 +249,7 @@ Error max_pool3d_out(KernelContext& ctx, Value* const* args, int num_args) {
           for (int64_t c = 0; c < g.k[2]; ++c) {
             const int64_t z = o[2] * g.s[2] - g.p[2] + c * g.d[2];
             if (z < 0 || z >= g.in[2]) continue;
-            const int64_t pi = (x * g.in[1] + y) * g.in[2] + z;
+            const int64_t pi = plane_index(g, x, y, z);
             const double v = ld(*in, pl * g.in_plane + pi);
             if (best_i < 0 || v > best || v != v) {
               best = v;
@@ -255,7 +260,7 @@ Error max_pool3d_out(KernelContext& ctx, Value* const* args, int num_args) {
       }
       st(*out, pl * g.out_plane + i, best);
       ix[pl * g.out_plane + i] = best_i;
-      for (int j = 2; j >= 0; --j) {
+      for (int j = S - 1; j >= 0; --j) {
         if (++o[j] < g.out[j]) break;
         o[j] = 0;
       }
@@ -372,6 +377,7 @@ Error adaptive_avg_pool2d_backward_out(KernelContext& ctx, Value* const* args, i
 
 constexpr uint32_t kFloating = kF32 | dtype_bit(ScalarType::Float64) | dtype_bit(ScalarType::Float16) |
                                dtype_bit(ScalarType::BFloat16);
+constexpr uint32_t kNoBool = kAllDtypes & ~dtype_bit(ScalarType::Bool);
 
 }  // namespace
 }  // namespace portable
@@ -384,7 +390,11 @@ WICK_REGISTER_KERNELS(pooling_nd,
                       {"aten::avg_pool3d.out", kFloating, &avg_pool_out<3>, nullptr},
                       {"aten::adaptive_avg_pool1d.out", kFloating, &adaptive_avg_pool_out<1>, nullptr},
                       {"aten::_adaptive_avg_pool3d.out", kFloating, &adaptive_avg_pool_out<3>, nullptr},
-                      {"aten::max_pool3d_with_indices.out", kFloating, &max_pool3d_out, nullptr},
+                      {"aten::max_pool3d_with_indices.out", kNoBool, &max_pool_out<3>, nullptr},
+                      // 2-D forward pooling for the dtypes pooling.cpp's float32 paths do not take
+                      {"aten::max_pool2d_with_indices.out", kNoBool & ~kF32, &max_pool_out<2>, nullptr},
+                      {"aten::avg_pool2d.out", kFloating & ~kF32, &avg_pool_out<2>, nullptr},
+                      {"aten::_adaptive_avg_pool2d.out", kFloating & ~kF32, &adaptive_avg_pool_out<2>, nullptr},
                       {"aten::avg_pool2d_backward.grad_input", kFloating, &avg_pool2d_backward_out, nullptr},
                       {"aten::max_pool2d_with_indices_backward.grad_input", kFloating, &max_pool2d_backward_out, nullptr},
                       {"aten::_adaptive_avg_pool2d_backward.out", kFloating, &adaptive_avg_pool2d_backward_out, nullptr})

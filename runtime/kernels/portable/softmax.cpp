@@ -1,4 +1,4 @@
-// aten::_softmax.out and aten::_log_softmax.out (float32, any dim), numerically
+// aten::_softmax.out and aten::_log_softmax.out (floating dtypes, any dim), numerically
 // stable: the max along the dim is subtracted before exponentiating.
 #include <cmath>
 #include <cstdint>
@@ -19,9 +19,11 @@ Error softmax_common(KernelContext& ctx, Value* const* args, int num_args, bool 
   WICK_TRY(get_int(ctx, args, 1, &dim_arg));
   WICK_TRY(get_bool(ctx, args, 2, &half_to_float));
   WICK_TRY(get_tensor(ctx, args, 3, &out));
-  WICK_TRY(check_dtype(ctx, *in, ScalarType::Float32, "self"));
-  WICK_TRY(check_dtype(ctx, *out, ScalarType::Float32, "out"));
-  if (half_to_float) {
+  if (!is_floating(in->dtype) || !is_floating(out->dtype)) {
+    return fail(Error::InvalidArgument, "%s: floating point tensors only, got %s -> %s", ctx.op_name,
+                scalar_type_name(in->dtype), scalar_type_name(out->dtype));
+  }
+  if (half_to_float && in->dtype != ScalarType::Float16) {
     return fail(Error::InvalidArgument, "%s: half_to_float is only valid for float16 inputs", ctx.op_name);
   }
   int dim;
@@ -32,6 +34,33 @@ Error softmax_common(KernelContext& ctx, Value* const* args, int num_args, bool 
   for (int d = 0; d < dim; ++d) outer *= in->sizes[d];
   for (int d = dim + 1; d < in->dim; ++d) inner *= in->sizes[d];
   if (n == 0) return Error::Ok;
+  if (in->dtype != ScalarType::Float32 || out->dtype != ScalarType::Float32) {
+    // Other floating dtypes: computed in double (float16/bfloat16 in float in
+    // PyTorch; the result rounds the same but for rare last-bit ties).
+    for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t i = 0; i < inner; ++i) {
+        const int64_t base = o * n * inner + i;
+        auto x = [&](int64_t k) { return load_as<double>(in->data, in->dtype, base + k * inner); };
+        double mx = -INFINITY;
+        bool nan = false;
+        for (int64_t k = 0; k < n; ++k) {
+          const double v = x(k);
+          nan = nan || v != v;
+          mx = v > mx ? v : mx;
+        }
+        if (std::isinf(mx) && mx < 0) mx = 0.0;
+        double sum = 0.0;
+        for (int64_t k = 0; k < n; ++k) sum += std::exp(x(k) - mx);
+        const double lse = std::log(sum);
+        for (int64_t k = 0; k < n; ++k) {
+          double r = log ? x(k) - mx - lse : std::exp(x(k) - mx) / sum;
+          if (nan) r = NAN;
+          store_as<double>(out->data, out->dtype, base + k * inner, r);
+        }
+      }
+    }
+    return Error::Ok;
+  }
   const float* x = in->data_as<const float>();
   float* y = out->data_as<float>();
   for (int64_t o = 0; o < outer; ++o) {
@@ -70,6 +99,11 @@ Error log_softmax_out(KernelContext& ctx, Value* const* args, int n) { return so
 
 using namespace wick::portable;
 
+namespace {
+constexpr uint32_t kSoftmaxDtypes = kF32 | wick::dtype_bit(wick::ScalarType::Float64) |
+                                    wick::dtype_bit(wick::ScalarType::Float16) | wick::dtype_bit(wick::ScalarType::BFloat16);
+}  // namespace
+
 WICK_REGISTER_KERNELS(softmax,
-                      {"aten::_softmax.out", kF32, &softmax_out, nullptr},
-                      {"aten::_log_softmax.out", kF32, &log_softmax_out, nullptr})
+                      {"aten::_softmax.out", kSoftmaxDtypes, &softmax_out, nullptr},
+                      {"aten::_log_softmax.out", kSoftmaxDtypes, &log_softmax_out, nullptr})
