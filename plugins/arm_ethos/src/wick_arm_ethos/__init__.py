@@ -119,8 +119,9 @@ class EthosUBackend(Backend):
         }
         vela_raw = b""
         if info["profile"] != "pro_int":
-            meta["vela"] = {"skipped": "the graph uses TOSA PRO-FP (float32); Ethos-U runs integer TOSA only, "
-                                       "so it runs on the TOSA reference model alone"}
+            meta["vela"] = {"skipped": "the graph uses TOSA PRO-FP (float32 ops); Ethos-U runs integer TOSA only, "
+                                       "so it runs on the TOSA reference model alone (profile=int keeps float ops "
+                                       "out of the partition)"}
         elif specs["vela"] in ("0", "false", "no"):
             meta["vela"] = {"skipped": "compile spec vela=0"}
         else:

@@ -576,7 +576,8 @@ def lower(gm: torch.fx.GraphModule, constants: dict[int, torch.Tensor]) -> tuple
     b = lowerer.run()
     info = {
         "tosa_version": "1.0",
-        "profile": "pro_fp" if b.uses_float else "pro_int",
+        # TOSA profiles the graph needs: PRO-INT (what Ethos-U runs), PRO-FP, or both.
+        "profile": ("pro_int,pro_fp" if b.uses_int else "pro_fp") if b.uses_float else "pro_int",
         "tosa_ops": dict(sorted(b.op_counts.items())),
         "node_to_tosa": lowerer.node_ops,
     }

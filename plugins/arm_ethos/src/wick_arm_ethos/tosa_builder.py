@@ -57,6 +57,7 @@ class TosaBuilder:
         self._count = 0
         self.op_counts: Counter = Counter()
         self.uses_float = False
+        self.uses_int = False  # integer tensors computed (constants such as a MUL shift do not count)
         self.inputs: list[str] = []
         self.outputs: list[str] = []
 
@@ -65,15 +66,17 @@ class TosaBuilder:
         self._count += 1
         return f"{hint}_{self._count}"
 
-    def _note_dtype(self, dtype: Any) -> None:
+    def _note_dtype(self, dtype: Any, computed: bool = False) -> None:
         if dtype in (self.ts.DType.FP32, self.ts.DType.FP16, self.ts.DType.BF16):
             self.uses_float = True
+        elif computed and dtype in (self.ts.DType.INT8, self.ts.DType.INT16, self.ts.DType.INT32):
+            self.uses_int = True
 
     def input(self, hint: str, shape: Sequence[int], dtype: Any) -> str:
         name = self.fresh(hint)
         self.graph.addInputTensor(self.ts.TosaSerializerTensor(name, list(shape), dtype, data=None))
         self.inputs.append(name)
-        self._note_dtype(dtype)
+        self._note_dtype(dtype, computed=True)
         return name
 
     def const(self, values: Any, dtype: Any, hint: str = "const", shape: Sequence[int] | None = None) -> str:
@@ -99,7 +102,7 @@ class TosaBuilder:
             attr = self.ts.TosaSerializerAttribute()
         self.graph.addOperator(op, list(inputs), [name], attr)
         self.op_counts[str(op).split(".")[-1]] += 1
-        self._note_dtype(out_dtype)
+        self._note_dtype(out_dtype, computed=True)
         return name
 
     def output(self, name: str) -> None:

@@ -114,12 +114,16 @@ def _common(node) -> str | None:
             return "has a dynamic shape; XNNPACK runtimes here are built for static shapes"
         if v.dim() > 4:
             return f"produces a {v.dim()}-D tensor; this backend handles rank <= 4"
+        if v.numel() == 0:
+            return "an empty tensor (XNNPACK asserts on zero-size operands)"
     for a in node.all_input_nodes:
         v = _val(a)
         if isinstance(v, torch.Tensor) and v.dtype != torch.float32:
             return f"takes a {v.dtype} input"
         if isinstance(v, torch.Tensor) and v.dim() > 4:
             return f"takes a {v.dim()}-D input; this backend handles rank <= 4"
+        if isinstance(v, torch.Tensor) and v.numel() == 0:
+            return "an empty input (XNNPACK asserts on zero-size operands)"
     return None
 
 
