@@ -101,8 +101,8 @@ def _float_tensor(v) -> bool:
 def _common(node) -> str | None:
     """float32, static shapes, rank <= 4, for the output and runtime inputs."""
     outs = _val(node)
-    if node.target == aten.max_pool2d_with_indices.default:
-        outs = outs[:1]  # the int64 indices are never produced (rule below)
+    if node.target in (aten.max_pool2d_with_indices.default, aten._native_batch_norm_legit_no_training.default):
+        outs = outs[:1]  # pooling indices / saved statistics are never produced (rules below)
     for v in outs if isinstance(outs, (tuple, list)) else [outs]:
         if v is None:
             continue
