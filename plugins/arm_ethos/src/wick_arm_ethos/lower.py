@@ -273,7 +273,9 @@ class Lowerer:
         when quantized, the per-channel accumulator scales."""
         ts = self.ts
         oc = weight.value.shape[0]
-        w = weight.value
+        # A float op may take a quantized constant weight (its dequantize is
+        # folded here); the integer form takes the int8 values themselves.
+        w = weight.value if quant else self.float_const(weight)
         if depthwise:
             cin = x.shape[1]
             w = w.reshape(cin, oc // cin, w.shape[2], w.shape[3]).transpose(2, 3, 0, 1)  # [KH, KW, C, M]
