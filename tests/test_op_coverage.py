@@ -71,8 +71,13 @@ NOT_KERNELS = {
     "aten.sym_stride.int": "symbolic stride: Wick tensors are dense in their dim order, resolved ahead of time",
     "aten.sym_storage_offset.default": "storage offsets are always 0 in Wick, resolved ahead of time",
     "aten.sym_is_contiguous.default": "contiguity is fixed by the dim order, resolved ahead of time",
-    "aten.empty.memory_format": "uninitialized memory: values are unspecified, only shape and dtype are compared",
-    "aten.empty_strided.default": "uninitialized memory: values are unspecified, only shape and dtype are compared",
+}
+# Overloads that have kernels but cannot be reached through torch.export +
+# wick.to_edge today, and why (the kernels are exercised by nothing else yet).
+NOT_EXPORTABLE = {
+    "aten._native_batch_norm_legit.default": "torch.export functionalizes it to "
+                                             "_native_batch_norm_legit_functional, which the Edge dialect rejects",
+    "aten.nonzero.default": "its data-dependent output size adds an operator.ge guard that the Edge dialect rejects",
 }
 # View overloads run as their *_copy twins (wick.edge.VIEW_TO_COPY).
 
@@ -318,6 +323,9 @@ def _as_list(res):
     return out
 
 
+_SORT_CTX: dict = {}
+
+
 def compare(name, expected, got):
     expected = [e for e in _as_list(expected)]
     assert len(got) == len(expected), f"{len(got)} outputs, expected {len(expected)}"
@@ -327,6 +335,13 @@ def compare(name, expected, got):
         assert tuple(g.shape) == tuple(e.shape), f"output {i}: shape {tuple(g.shape)} != {tuple(e.shape)}"
         assert g.dtype == e.dtype, f"output {i}: dtype {g.dtype} != {e.dtype}"
         if name in RANDOM or name in ("empty", "empty_strided"):
+            continue  # unspecified values: shape and dtype only
+        if name in ("sort", "topk") and i == 1:
+            # Tie order is unspecified (PyTorch's sort is not stable by default):
+            # the indices must select the returned values.
+            src, dim = _SORT_CTX["self"], _SORT_CTX["dim"]
+            if src.dim() > 0:
+                torch.testing.assert_close(src.gather(dim, g), got[0], rtol=0, atol=0, equal_nan=True)
             continue
         if e.dtype.is_floating_point:
             rtol, atol = TOL[e.dtype]
@@ -380,8 +395,11 @@ CASES = [(op, d) for op in _core_ops() for d in (DTYPES if FULL else _fast_dtype
 
 @pytest.mark.parametrize("op,dtype", CASES, ids=[f"{op}-{str(d).replace('torch.', '')}" for op, d in CASES])
 def test_core_op_matches_eager(op, dtype):
-    if str(op) in NOT_KERNELS and str(op) not in ("aten.empty.memory_format", "aten.empty_strided.default"):
+    if str(op) in NOT_KERNELS:
         pytest.skip(NOT_KERNELS[str(op)])
+    if str(op) in NOT_EXPORTABLE:
+        _record(op, dtype, "not-exportable")
+        pytest.skip(NOT_EXPORTABLE[str(op)])
     name = _packet(op)
     ran = 0
     for args, kwargs, expected in samples(op, dtype, MAX_SAMPLES):
@@ -390,6 +408,10 @@ def test_core_op_matches_eager(op, dtype):
         except Exception as e:  # export or program-building failures are reported as such
             _record(op, dtype, "failed")
             raise AssertionError(f"{op} {dtype}: {type(e).__name__}: {e}") from e
+        if name in ("sort", "topk"):
+            dim = args[1] if name == "sort" and len(args) > 1 else (args[2] if name == "topk" and len(args) > 2 else -1)
+            dim = kwargs.get("dim", dim)
+            _SORT_CTX.update(self=args[0], dim=dim)
         try:
             compare(name, expected, got)
             if name in RANDOM:

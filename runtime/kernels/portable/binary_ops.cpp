@@ -301,7 +301,6 @@ Error minimum_out(KernelContext& ctx, Value* const* args, int n) { return max_mi
 
 constexpr uint32_t kFloating = kF32 | dtype_bit(ScalarType::Float64) | dtype_bit(ScalarType::Float16) |
                                dtype_bit(ScalarType::BFloat16);
-constexpr uint32_t kNoBool = kAllDtypes & ~dtype_bit(ScalarType::Bool);
 
 }  // namespace
 }  // namespace portable
@@ -320,13 +319,13 @@ WICK_REGISTER_KERNELS(binary_ops,
                       {"aten::div.Scalar_out", kAllDtypes, &div_out, nullptr},
                       {"aten::div.out_mode", kAllDtypes, &div_mode_out, nullptr},
                       {"aten::div.Scalar_mode_out", kAllDtypes, &div_mode_out, nullptr},
-                      {"aten::fmod.Tensor_out", kNoBool, &fmod_out, nullptr},
-                      {"aten::fmod.Scalar_out", kNoBool, &fmod_out, nullptr},
-                      {"aten::remainder.Tensor_out", kNoBool, &remainder_out, nullptr},
-                      {"aten::remainder.Scalar_out", kNoBool, &remainder_out, nullptr},
-                      {"aten::pow.Tensor_Tensor_out", kNoBool, &pow_out, nullptr},
-                      {"aten::pow.Tensor_Scalar_out", kNoBool, &pow_out, nullptr},
-                      {"aten::pow.Scalar_out", kNoBool, &pow_out, nullptr},
+                      {"aten::fmod.Tensor_out", kAllDtypes, &fmod_out, nullptr},
+                      {"aten::fmod.Scalar_out", kAllDtypes, &fmod_out, nullptr},
+                      {"aten::remainder.Tensor_out", kAllDtypes, &remainder_out, nullptr},
+                      {"aten::remainder.Scalar_out", kAllDtypes, &remainder_out, nullptr},
+                      {"aten::pow.Tensor_Tensor_out", kAllDtypes, &pow_out, nullptr},
+                      {"aten::pow.Tensor_Scalar_out", kAllDtypes, &pow_out, nullptr},
+                      {"aten::pow.Scalar_out", kAllDtypes, &pow_out, nullptr},
                       {"aten::atan2.out", kAllDtypes, &atan2_out, nullptr},
                       {"aten::maximum.out", kAllDtypes, &maximum_out, nullptr},
                       {"aten::minimum.out", kAllDtypes, &minimum_out, nullptr})

@@ -82,6 +82,7 @@ Error embedding_bag_out(KernelContext& ctx, Value* const* args, int num_args) {
   WICK_TRY(get_opt_tensor(ctx, args, 6, &psw));
   WICK_TRY(get_bool(ctx, args, 7, &include_last));
   WICK_TRY(get_opt_int(ctx, args, 8, &padding_idx, &has_pad));
+  has_pad = has_pad && padding_idx >= 0;  // -1 (the default) means no padding index
   WICK_TRY(get_tensor(ctx, args, 9, &out));
   WICK_TRY(get_tensor(ctx, args, 10, &offset2bag));
   WICK_TRY(get_tensor(ctx, args, 11, &bag_size));
@@ -97,7 +98,6 @@ Error embedding_bag_out(KernelContext& ctx, Value* const* args, int num_args) {
   const int64_t V = weight->sizes[0], D = weight->sizes[1], n = indices->numel();
   const int64_t B = include_last ? offsets->numel() - 1 : offsets->numel();
   if (B < 0) return fail(Error::InvalidArgument, "%s: offsets must not be empty with include_last_offset", ctx.op_name);
-  if (has_pad && padding_idx < 0) padding_idx += V;
   for (int64_t i = 0; i < n; ++i) {
     const int64_t ix = idx_at(*indices, i);
     if (ix < 0 || ix >= V) {

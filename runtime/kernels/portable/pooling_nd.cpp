@@ -145,7 +145,8 @@ Error avg_pool_out(KernelContext& ctx, Value* const* args, int num_args) {
   bool ceil_mode, cip, has_div = false;
   int64_t divisor = 0;
   WICK_TRY(get_tensor(ctx, args, 0, &in));
-  WICK_TRY(pool_input(ctx, *in, S, &g));
+  if (in->dtype == ScalarType::Bool) return fail(Error::InvalidArgument, "%s: not implemented for bool", ctx.op_name);
+  WICK_TRY(pool_input(ctx, *in, S, &g, true));
   WICK_TRY(list_arg(ctx, args, 1, S, "kernel_size", 1, false, nullptr, g.k));
   WICK_TRY(list_arg(ctx, args, 2, S, "stride", 1, true, g.k, g.s));
   WICK_TRY(list_arg(ctx, args, 3, S, "padding", 0, false, nullptr, g.p));
@@ -178,7 +179,8 @@ Error adaptive_avg_pool_out(KernelContext& ctx, Value* const* args, int num_args
   Tensor *in, *out;
   Pool g;
   WICK_TRY(get_tensor(ctx, args, 0, &in));
-  WICK_TRY(pool_input(ctx, *in, S, &g));
+  if (in->dtype == ScalarType::Bool) return fail(Error::InvalidArgument, "%s: not implemented for bool", ctx.op_name);
+  WICK_TRY(pool_input(ctx, *in, S, &g, true));
   WICK_TRY(list_arg(ctx, args, 1, S, "output_size", 1, false, nullptr, g.out));
   WICK_TRY(get_tensor(ctx, args, 2, &out));
   g.out_plane = 1;
@@ -386,15 +388,15 @@ constexpr uint32_t kNoBool = kAllDtypes & ~dtype_bit(ScalarType::Bool);
 using namespace wick::portable;
 
 WICK_REGISTER_KERNELS(pooling_nd,
-                      {"aten::avg_pool1d.out", kFloating, &avg_pool_out<1>, nullptr},
-                      {"aten::avg_pool3d.out", kFloating, &avg_pool_out<3>, nullptr},
-                      {"aten::adaptive_avg_pool1d.out", kFloating, &adaptive_avg_pool_out<1>, nullptr},
-                      {"aten::_adaptive_avg_pool3d.out", kFloating, &adaptive_avg_pool_out<3>, nullptr},
+                      {"aten::avg_pool1d.out", kNoBool, &avg_pool_out<1>, nullptr},
+                      {"aten::avg_pool3d.out", kNoBool, &avg_pool_out<3>, nullptr},
+                      {"aten::adaptive_avg_pool1d.out", kNoBool, &adaptive_avg_pool_out<1>, nullptr},
+                      {"aten::_adaptive_avg_pool3d.out", kNoBool, &adaptive_avg_pool_out<3>, nullptr},
                       {"aten::max_pool3d_with_indices.out", kNoBool, &max_pool_out<3>, nullptr},
                       // 2-D forward pooling for the dtypes pooling.cpp's float32 paths do not take
                       {"aten::max_pool2d_with_indices.out", kNoBool & ~kF32, &max_pool_out<2>, nullptr},
-                      {"aten::avg_pool2d.out", kFloating & ~kF32, &avg_pool_out<2>, nullptr},
-                      {"aten::_adaptive_avg_pool2d.out", kFloating & ~kF32, &adaptive_avg_pool_out<2>, nullptr},
+                      {"aten::avg_pool2d.out", kNoBool & ~kF32, &avg_pool_out<2>, nullptr},
+                      {"aten::_adaptive_avg_pool2d.out", kNoBool & ~kF32, &adaptive_avg_pool_out<2>, nullptr},
                       {"aten::avg_pool2d_backward.grad_input", kFloating, &avg_pool2d_backward_out, nullptr},
                       {"aten::max_pool2d_with_indices_backward.grad_input", kFloating, &max_pool2d_backward_out, nullptr},
                       {"aten::_adaptive_avg_pool2d_backward.out", kFloating, &adaptive_avg_pool2d_backward_out, nullptr})

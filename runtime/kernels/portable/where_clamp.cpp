@@ -190,7 +190,6 @@ Error clamp_tensor_out(KernelContext& ctx, Value* const* args, int num_args) {
   return Error::Ok;
 }
 
-constexpr uint32_t kNoBool = kAllDtypes & ~dtype_bit(ScalarType::Bool);
 
 }  // namespace
 }  // namespace portable
@@ -200,5 +199,5 @@ using namespace wick::portable;
 
 WICK_REGISTER_KERNELS(where_clamp,
                       {"aten::where.self_out", kAllDtypes, &where_out, nullptr},
-                      {"aten::clamp.out", kNoBool, &clamp_out, nullptr},
-                      {"aten::clamp.Tensor_out", kNoBool, &clamp_tensor_out, nullptr})
+                      {"aten::clamp.out", kAllDtypes, &clamp_out, nullptr},
+                      {"aten::clamp.Tensor_out", kAllDtypes, &clamp_tensor_out, nullptr})
