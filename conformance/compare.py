@@ -91,7 +91,9 @@ def compare(got: torch.Tensor, ref: torch.Tensor, tol: Tolerance, scale: float |
     absr = torch.where(fin, r64.abs(), torch.zeros_like(r64))
     ref_max = float(absr.max())
     if tol.steps is not None and scale:
-        allowed = torch.full_like(r64, tol.steps * scale * (1 + 1e-6))
+        # 1e-5 slack: a difference of exactly one step, computed from float32
+        # dequantized values, can come out as 1.000002 steps.
+        allowed = torch.full_like(r64, tol.steps * scale * (1 + 1e-5))
     else:
         allowed = tol.atol + tol.atol_of_max * ref_max + tol.rtol * absr
     ulp = torch.where(fin, ulp_distance(got, ref), torch.zeros_like(g64))

@@ -281,6 +281,7 @@ def test_cli_export_with_backend_and_inspect_shows_delegate_ops(site, tmp_path):
     delegates = json.loads(res.stdout)["methods"][0]["delegates"]
     assert [d["backend"] for d in delegates] == ["test_unary", "test_unary"]
     assert delegates[0]["ops"] == {"aten::relu.default": 1}
+    assert delegates[0]["debug"] == {"op": "aten.relu.default"}  # the backend's debug map
 
 
 def test_generated_template_passes_its_own_tests(site, tmp_path):

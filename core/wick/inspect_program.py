@@ -4,6 +4,7 @@ does not verify (the runtime does) but guards every access it makes."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -12,6 +13,16 @@ from .fb.InstructionKind import InstructionKind
 from .fb.ValueKind import ValueKind
 
 _DTYPES = ["float32", "float64", "float16", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "bool"]
+
+
+def _debug_map(raw: Any) -> Any:
+    """The backend's debug map, stored as JSON text (None when absent)."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    except ValueError:
+        return {"unparsed": str(raw)[:200]}
 
 
 def describe(buffer: bytes) -> dict[str, Any]:
@@ -34,7 +45,8 @@ def describe(buffer: bytes) -> dict[str, Any]:
                                   "compile_specs": [s.key.decode() if isinstance(s.key, bytes) else s.key
                                                     for s in d.compileSpecs or []],
                                   "ops": dict(Counter(o.decode() if isinstance(o, bytes) else o
-                                                      for o in d.debugOps or []))})
+                                                      for o in d.debugOps or [])),
+                                  "debug": _debug_map(d.debugJson)})
         tensors = [v.kind for v in m.values or [] if v.kindType == ValueKind.Tensor]
         arena_tensors = [t for t in tensors if t.arenaOffset >= 0]
         constant_tensors = [t for t in tensors if t.constantSegment >= 0]
@@ -86,4 +98,6 @@ def format_text(info: dict[str, Any]) -> str:
         for d in m["delegates"]:
             lines.append(f"  delegate -> {d['backend']}: blob {d['blob_bytes']:,} bytes, specs {d['compile_specs']}")
             lines += [f"    {count:5d}  {op}" for op, count in sorted(d["ops"].items())]
+            if d["debug"]:
+                lines.append(f"    debug: {json.dumps(d['debug'], sort_keys=True)[:2000]}")
     return "\n".join(lines)

@@ -9,6 +9,7 @@ runtime/schema/program.fbs (module ``wick.fb``) at build time.
 
 from __future__ import annotations
 
+import json
 import operator
 from collections import Counter
 from dataclasses import dataclass, field
@@ -532,6 +533,8 @@ class _MethodBuilder:
             specs.append(s)
         d.compileSpecs = specs
         d.debugOps = list(record.ops)
+        if record.debug_map:
+            d.debugJson = json.dumps(record.debug_map, sort_keys=True, default=str)
         self.fb_delegates.append(d)
         call = FbDelegateCall.DelegateCallT()
         call.delegateIndex = len(self.fb_delegates) - 1

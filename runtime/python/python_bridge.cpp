@@ -26,13 +26,18 @@ namespace {
 // the ABI's init() receives no per-backend context.
 constexpr int kSlots = 8;
 
+// The callables are borrowed handles holding a reference that is never
+// released: registered backends live as long as the process, and a static
+// nb::object would be destroyed after the interpreter has shut down.
 struct Slot {
   bool used = false;
   std::string name;
   std::string info_text;
-  nb::object init, execute, destroy, is_available, info;
+  nb::handle init, execute, destroy, is_available, info;
   WickBackend table{};
 };
+
+nb::handle keep(nb::object o) { return o.release(); }
 Slot g_slots[kSlots];
 
 
@@ -206,16 +211,17 @@ void register_python_backend(const std::string& name, nb::object init_fn, nb::ob
   if (slot < 0) throw std::runtime_error("no free Python backend slot (at most 8 Python backends per process)");
   Slot& s = g_slots[slot];
   s.name = name;
-  s.init = init_fn;
-  s.execute = execute_fn;
-  s.destroy = destroy_fn;
-  s.is_available = is_available_fn;
-  s.info = info_fn;
   s.info_text = info_fn.is_valid() && !info_fn.is_none() ? nb::cast<std::string>(info_fn()) : "Python backend";
+  s.init = keep(init_fn);
+  s.execute = keep(execute_fn);
+  s.destroy = keep(destroy_fn);
+  s.is_available = keep(is_available_fn);
+  s.info = keep(info_fn);
   fill_slot(slot, s.table, std::make_integer_sequence<int, kSlots>{});
   std::string source = "Python (wick.runtime.register_python_backend)";
   wick::Error err = wick::register_backend(&s.table, source.c_str());
   if (err != wick::Error::Ok) {
+    for (nb::handle h : {s.init, s.execute, s.destroy, s.is_available, s.info}) h.dec_ref();
     s = Slot{};
     throw std::runtime_error(wick::last_error_message());
   }

@@ -23,7 +23,10 @@ using namespace nb::literals;
 
 namespace {
 
-nb::object g_wick_error;  // wick.errors.WickError, set by the Python package
+// wick.errors.WickError, set by the Python package. A handle with a reference
+// kept for the process: a static nb::object would be released after the
+// interpreter has shut down.
+nb::handle g_wick_error;
 
 [[noreturn]] void raise_error(wick::Error err, const std::string& context = "") {
   std::string raw = context.empty() ? wick::last_error_message() : context + ": " + wick::last_error_message();
@@ -186,7 +189,7 @@ struct PyProgram {
 NB_MODULE(_runtime, m) {
   m.doc() = "Wick C++ runtime bindings (use wick.runtime, not this module directly).";
 
-  m.def("_set_error_type", [](nb::object type) { g_wick_error = type; });
+  m.def("_set_error_type", [](nb::object type) { g_wick_error = type.release(); });
 
   m.def("load_file", [](const std::string& path) {
     auto session = std::make_shared<wick::Session>();
