@@ -16,28 +16,34 @@ namespace wick {
 namespace portable {
 
 // out[i] = f(C(in[i])); `in` and `out` have the same numel and layout.
+//
+// Typed loops are instantiated only for element types whose OpMath is C (the
+// only combinations kernels produce with equal in/out dtypes); anything else
+// takes the converting loop. This keeps code size proportional to the dtypes
+// an op really computes in.
 template <typename C, typename F>
 void map_unary(const Tensor& in, Tensor& out, F f) {
   const int64_t n = in.numel();
   if (n == 0) return;
-  if (in.dtype == out.dtype) {
+  bool done = false;
+  if (in.dtype == out.dtype || out.dtype == ScalarType::Bool) {
+    const bool to_bool = in.dtype != out.dtype;
     dispatch_all(in.dtype, [&](auto tag) {
       using T = typename decltype(tag)::type;
-      const T* x = static_cast<const T*>(in.data);
-      T* o = static_cast<T*>(out.data);
-      for (int64_t i = 0; i < n; ++i) o[i] = cast_to<T>(f(cast_to<C>(x[i])));
+      if constexpr (std::is_same<C, typename OpMath<T>::type>::value) {
+        const T* x = static_cast<const T*>(in.data);
+        if (to_bool) {
+          bool* o = static_cast<bool*>(out.data);
+          for (int64_t i = 0; i < n; ++i) o[i] = cast_to<bool>(f(cast_to<C>(x[i])));
+        } else {
+          T* o = static_cast<T*>(out.data);
+          for (int64_t i = 0; i < n; ++i) o[i] = cast_to<T>(f(cast_to<C>(x[i])));
+        }
+        done = true;
+      }
     });
-    return;
   }
-  if (out.dtype == ScalarType::Bool) {
-    dispatch_all(in.dtype, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      const T* x = static_cast<const T*>(in.data);
-      bool* o = static_cast<bool*>(out.data);
-      for (int64_t i = 0; i < n; ++i) o[i] = cast_to<bool>(f(cast_to<C>(x[i])));
-    });
-    return;
-  }
+  if (done) return;
   for (int64_t i = 0; i < n; ++i) store_as<C>(out.data, out.dtype, i, static_cast<C>(f(load_as<C>(in.data, in.dtype, i))));
 }
 
@@ -97,12 +103,16 @@ void map_binary(const Tensor& a, const Tensor& b, Tensor& out, F f) {
   if (out.numel() == 0) return;
   if (a.dtype == b.dtype && (out.dtype == a.dtype || out.dtype == ScalarType::Bool)) {
     const bool to_bool = out.dtype == ScalarType::Bool && a.dtype != ScalarType::Bool;
+    bool done = false;
     dispatch_all(a.dtype, [&](auto tag) {
       using T = typename decltype(tag)::type;
-      if (to_bool) detail::binary_typed<T, T, bool, C>(a, b, out, f);
-      else detail::binary_typed<T, T, T, C>(a, b, out, f);
+      if constexpr (std::is_same<C, typename OpMath<T>::type>::value) {
+        if (to_bool) detail::binary_typed<T, T, bool, C>(a, b, out, f);
+        else detail::binary_typed<T, T, T, C>(a, b, out, f);
+        done = true;
+      }
     });
-    return;
+    if (done) return;
   }
   // A float32 operand with a same-category C scalar (e.g. half tensor + float
   // scalar kept in float precision): also common enough for a typed loop.

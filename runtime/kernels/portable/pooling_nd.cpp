@@ -179,7 +179,6 @@ Error adaptive_avg_pool_out(KernelContext& ctx, Value* const* args, int num_args
   Tensor *in, *out;
   Pool g;
   WICK_TRY(get_tensor(ctx, args, 0, &in));
-  if (in->dtype == ScalarType::Bool) return fail(Error::InvalidArgument, "%s: not implemented for bool", ctx.op_name);
   WICK_TRY(pool_input(ctx, *in, S, &g, true));
   WICK_TRY(list_arg(ctx, args, 1, S, "output_size", 1, false, nullptr, g.out));
   WICK_TRY(get_tensor(ctx, args, 2, &out));
@@ -273,7 +272,7 @@ Error max_pool_out(KernelContext& ctx, Value* const* args, int num_args) {
 
 // Zeroes grad_input shaped like self (floating) and returns the plane geometry.
 Error backward_prologue(KernelContext& ctx, const Tensor& self, const Tensor& grad_out, Tensor& gi, int S, Pool* g) {
-  WICK_TRY(pool_input(ctx, self, S, g));
+  WICK_TRY(pool_input(ctx, self, S, g, true));
   WICK_TRY(check_same_dtype(ctx, self, gi, "self", "grad_input"));
   WICK_TRY(resize(ctx, gi, self.sizes, self.dim));
   for (int64_t i = 0; i < gi.numel(); ++i) st(gi, i, 0.0);
@@ -308,7 +307,8 @@ Error avg_pool2d_backward_out(KernelContext& ctx, Value* const* args, int num_ar
   }
   for (int64_t pl = 0; pl < g.planes; ++pl) {
     for_each_avg_window(g, cip, has_div, divisor, [&](int64_t i, const int64_t* lo, const int64_t* hi, int64_t div) {
-      const double v = ld(*go, pl * g.out_plane + i) / static_cast<double>(div);
+      double v = ld(*go, pl * g.out_plane + i) / static_cast<double>(div);
+      if (is_integral(gi->dtype, true)) v = std::trunc(v);  // integer division, like PyTorch
       for (int64_t a = lo[0]; a < hi[0]; ++a)
         for (int64_t b = lo[1]; b < hi[1]; ++b) {
           const int64_t k = pl * g.in_plane + a * g.in[1] + b;
@@ -390,13 +390,13 @@ using namespace wick::portable;
 WICK_REGISTER_KERNELS(pooling_nd,
                       {"aten::avg_pool1d.out", kNoBool, &avg_pool_out<1>, nullptr},
                       {"aten::avg_pool3d.out", kNoBool, &avg_pool_out<3>, nullptr},
-                      {"aten::adaptive_avg_pool1d.out", kNoBool, &adaptive_avg_pool_out<1>, nullptr},
-                      {"aten::_adaptive_avg_pool3d.out", kNoBool, &adaptive_avg_pool_out<3>, nullptr},
+                      {"aten::adaptive_avg_pool1d.out", kAllDtypes, &adaptive_avg_pool_out<1>, nullptr},
+                      {"aten::_adaptive_avg_pool3d.out", kAllDtypes, &adaptive_avg_pool_out<3>, nullptr},
                       {"aten::max_pool3d_with_indices.out", kNoBool, &max_pool_out<3>, nullptr},
                       // 2-D forward pooling for the dtypes pooling.cpp's float32 paths do not take
                       {"aten::max_pool2d_with_indices.out", kNoBool & ~kF32, &max_pool_out<2>, nullptr},
                       {"aten::avg_pool2d.out", kNoBool & ~kF32, &avg_pool_out<2>, nullptr},
-                      {"aten::_adaptive_avg_pool2d.out", kNoBool & ~kF32, &adaptive_avg_pool_out<2>, nullptr},
-                      {"aten::avg_pool2d_backward.grad_input", kFloating, &avg_pool2d_backward_out, nullptr},
+                      {"aten::_adaptive_avg_pool2d.out", kAllDtypes & ~kF32, &adaptive_avg_pool_out<2>, nullptr},
+                      {"aten::avg_pool2d_backward.grad_input", kFloating | kI64, &avg_pool2d_backward_out, nullptr},
                       {"aten::max_pool2d_with_indices_backward.grad_input", kFloating, &max_pool2d_backward_out, nullptr},
                       {"aten::_adaptive_avg_pool2d_backward.out", kFloating, &adaptive_avg_pool2d_backward_out, nullptr})
