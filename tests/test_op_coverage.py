@@ -231,7 +231,34 @@ def _manual(name: str, overload: str, d):
     return entry or []
 
 
+def _contiguous(a):
+    if isinstance(a, torch.Tensor):
+        return a.detach().contiguous()
+    if isinstance(a, (list, tuple)) and any(isinstance(x, torch.Tensor) for x in a):
+        return type(a)(_contiguous(x) for x in a)
+    return a
+
+
+def _binds(op, args, kwargs) -> bool:
+    """Whether the sample passes tensors only where the schema takes tensors
+    (eager mode also accepts e.g. a 0-dim tensor as an int; export does not),
+    and avoids what the portable kernels document as unsupported."""
+    schema = op._schema.arguments
+    values = list(args) + [kwargs[a.name] for a in schema[len(args):] if a.name in kwargs]
+    for a, v in zip(schema, values):
+        takes_tensor = "Tensor" in str(a.type)
+        if isinstance(v, torch.Tensor) and not takes_tensor:
+            return False
+        if _packet(op) in ("index", "index_put") and isinstance(v, (list, tuple)):
+            # boolean-mask indices: data-dependent sizes, NotSupported (see index_ops.cpp)
+            if any(isinstance(t, torch.Tensor) and t.dtype in (torch.bool, torch.uint8) for t in v):
+                return False
+    return True
+
+
 def _eager_ok(op, args, kwargs):
+    if not _binds(op, args, kwargs):
+        return False, None
     try:
         with torch.no_grad():
             return True, op(*args, **kwargs)
@@ -244,6 +271,7 @@ def samples(op, dtype, limit):
     name, overload = _packet(op), op._overloadname
     found = 0
     for args, kwargs in _manual(name, overload, dtype):
+        args = tuple(_contiguous(a) for a in args)
         ok, res = _eager_ok(op, args, kwargs)
         if ok:
             yield args, kwargs, res
@@ -254,7 +282,9 @@ def samples(op, dtype, limit):
         try:
             it = oi.sample_inputs("cpu", dtype, requires_grad=False)
             for s in it:
-                args = (s.input, *s.args)
+                # Wick receives contiguous copies; eager must see the same
+                # storage (as_strided reads it directly).
+                args = tuple(_contiguous(a) for a in (s.input, *s.args))
                 ok, res = _eager_ok(op, args, s.kwargs)
                 if ok:
                     yield args, dict(s.kwargs), res
@@ -332,10 +362,14 @@ def compare(name, expected, got):
     for i, (e, g) in enumerate(zip(expected, got)):
         if not isinstance(e, torch.Tensor):
             continue
+        if name == "_embedding_bag" and i > 0:
+            continue  # see below
         assert tuple(g.shape) == tuple(e.shape), f"output {i}: shape {tuple(g.shape)} != {tuple(e.shape)}"
         assert g.dtype == e.dtype, f"output {i}: dtype {g.dtype} != {e.dtype}"
         if name in RANDOM or name in ("empty", "empty_strided"):
             continue  # unspecified values: shape and dtype only
+        if name == "_embedding_bag" and i > 0:
+            continue  # offset2bag / bag_size / max_indices of sum bags depend on PyTorch's CPU fast path
         if name in ("sort", "topk") and i == 1:
             # Tie order is unspecified (PyTorch's sort is not stable by default):
             # the indices must select the returned values.

@@ -41,8 +41,7 @@ Error add_sub(KernelContext& ctx, Value* const* args, int num_args, bool sub) {
     return fail(Error::InvalidArgument, "%s: for integral input tensors, argument alpha must not be a floating point "
                 "number", ctx.op_name);
   }
-  if (r == ScalarType::Bool && alpha->tag != ValueTag::Bool && alpha->scalar_as_int() != 1 &&
-      alpha->scalar_as_int() != 0) {
+  if (alpha->tag == ValueTag::Bool && r != ScalarType::Bool) {
     return fail(Error::InvalidArgument, "%s: boolean alpha only supported for boolean results", ctx.op_name);
   }
   WICK_TRY(check_can_cast(ctx, r, o.out->dtype));
@@ -85,18 +84,20 @@ Error mul_out(KernelContext& ctx, Value* const* args, int num_args) {
 }
 
 // Python-style floor division of floats, exactly as ATen's div_floor_floating.
-template <typename T>
-T div_floor_floating(T a, T b) {
+// `rnd` rounds every intermediate to the tensor's dtype: float16/bfloat16 run
+// this scalar code in their own precision in PyTorch (identity otherwise).
+template <typename T, typename R>
+T div_floor_floating(T a, T b, R rnd) {
   if (b == T(0)) return a / b;
-  T mod = std::fmod(a, b);
-  T div = (a - mod) / b;
-  if (mod != T(0) && ((b < T(0)) != (mod < T(0)))) div -= T(1);
+  T mod = rnd(std::fmod(a, b));
+  T div = rnd(rnd(a - mod) / b);
+  if (mod != T(0) && ((b < T(0)) != (mod < T(0)))) div = rnd(div - T(1));
   T floordiv;
   if (div != T(0)) {
     floordiv = std::floor(div);
-    if (div - floordiv > T(0.5)) floordiv += T(1);
+    if (rnd(div - floordiv) > T(0.5)) floordiv = rnd(floordiv + T(1));
   } else {
-    floordiv = std::copysign(T(0), a / b);
+    floordiv = std::copysign(T(0), rnd(a / b));
   }
   return floordiv;
 }
@@ -128,9 +129,14 @@ Error div_impl(KernelContext& ctx, BinaryOperands& o, DivMode mode) {
         map_binary<C>(*o.a, *o.b, *o.out, [](C x, C y) -> C { return y == -1 ? wrap_sub(0, x) : x / y; });
       }
     } else {
-      if (mode == DivMode::True) map_binary<C>(*o.a, *o.b, *o.out, [](C x, C y) { return x / y; });
-      else if (mode == DivMode::Trunc) map_binary<C>(*o.a, *o.b, *o.out, [](C x, C y) { return std::trunc(x / y); });
-      else map_binary<C>(*o.a, *o.b, *o.out, [](C x, C y) { return div_floor_floating(x, y); });
+      auto run_mode = [&](auto rnd) {
+        if (mode == DivMode::True) map_binary<C>(*o.a, *o.b, *o.out, [](C x, C y) { return x / y; });
+        else if (mode == DivMode::Trunc) map_binary<C>(*o.a, *o.b, *o.out, [rnd](C x, C y) { return std::trunc(rnd(x / y)); });
+        else map_binary<C>(*o.a, *o.b, *o.out, [rnd](C x, C y) { return div_floor_floating(x, y, rnd); });
+      };
+      if (r == ScalarType::Float16) run_mode([](C v) { return static_cast<C>(static_cast<float>(Half(static_cast<float>(v)))); });
+      else if (r == ScalarType::BFloat16) run_mode([](C v) { return static_cast<C>(static_cast<float>(BFloat16(static_cast<float>(v)))); });
+      else run_mode([](C v) { return v; });
     }
   });
   return Error::Ok;

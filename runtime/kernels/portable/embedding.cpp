@@ -107,7 +107,9 @@ Error embedding_bag_out(KernelContext& ctx, Value* const* args, int num_args) {
   }
   const int64_t osz[2] = {B, D};
   WICK_TRY(resize(ctx, *out, osz, 2));
-  const int64_t o2b = mode == 0 ? 0 : n;
+  // offset2bag: PyTorch's CPU sum fast path (float/half/bfloat16) leaves it
+  // empty, other paths fill it; follow the shape the program planned.
+  const int64_t o2b = (mode != 0 || offset2bag->numel() == n) ? n : 0;
   WICK_TRY(resize(ctx, *offset2bag, &o2b, 1));
   WICK_TRY(resize(ctx, *bag_size, &B, 1));
   if (mode == 2) WICK_TRY(resize(ctx, *max_indices, osz, 2));
@@ -143,7 +145,7 @@ Error embedding_bag_out(KernelContext& ctx, Value* const* args, int num_args) {
       store_as<double>(out->data, out->dtype, b * D + d, acc);
       if (mode == 2) store_as<int64_t>(max_indices->data, max_indices->dtype, b * D + d, arg);
     }
-    if (mode != 0) {
+    if (o2b == n) {
       for (int64_t i = start; i < end; ++i) store_as<int64_t>(offset2bag->data, offset2bag->dtype, i, b);
     }
     store_as<int64_t>(bag_size->data, bag_size->dtype, b, mode == 0 ? 0 : count);

@@ -166,7 +166,13 @@ Error arange_out(KernelContext& ctx, Value* const* args, int num_args) {
   }
   const bool all_int = start->tag != ValueTag::Double && end->tag != ValueTag::Double && step->tag != ValueTag::Double;
   double size_d;
-  if (out->dtype == ScalarType::Int64 && all_int) {
+  // Integer outputs read start/step as int64 (PyTorch's accumulate type),
+  // and int64 outputs compute the size from int64 bounds too.
+  if (is_integral(out->dtype, false) && step->scalar_as_int() == 0) {
+    return fail(Error::InvalidArgument, "%s: step must be nonzero after conversion to %s", ctx.op_name,
+                scalar_type_name(out->dtype));
+  }
+  if (out->dtype == ScalarType::Int64) {
     size_d = std::ceil(static_cast<double>(end->scalar_as_int() - start->scalar_as_int()) /
                        static_cast<double>(step->scalar_as_int()));
   } else {
@@ -174,7 +180,8 @@ Error arange_out(KernelContext& ctx, Value* const* args, int num_args) {
   }
   const int64_t n = static_cast<int64_t>(size_d);
   WICK_TRY(resize(ctx, *out, &n, 1));
-  if (is_integral(out->dtype, true) && all_int) {
+  (void)all_int;
+  if (is_integral(out->dtype, true)) {
     const int64_t s0 = start->scalar_as_int(), st0 = step->scalar_as_int();
     for (int64_t i = 0; i < n; ++i) store_as<int64_t>(out->data, out->dtype, i, s0 + i * st0);
   } else {

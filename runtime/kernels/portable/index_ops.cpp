@@ -97,7 +97,7 @@ Error gather_out(KernelContext& ctx, Value* const* args, int num_args) {
   WICK_TRY(get_int(ctx, args, 1, &dim_arg));
   WICK_TRY(get_tensor(ctx, args, 2, &index));
   WICK_TRY(get_tensor(ctx, args, 4, &out));
-  WICK_TRY(check_index_dtype(ctx, *index, "index"));
+  if (index->numel() > 0) WICK_TRY(check_index_dtype(ctx, *index, "index"));
   WICK_TRY(check_same_dtype(ctx, *self, *out, "self", "out"));
   int dim;
   WICK_TRY(normalize_dim(ctx, dim_arg, self->dim, &dim));

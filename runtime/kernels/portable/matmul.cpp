@@ -19,7 +19,6 @@ Error matmul_reference(KernelContext& ctx, const Tensor* bias, const Value* beta
     return fail(Error::InvalidArgument, "%s: expected all operands to have the same dtype, got %s and %s (out %s)",
                 ctx.op_name, scalar_type_name(a.dtype), scalar_type_name(b.dtype), scalar_type_name(out.dtype));
   }
-  if (a.dtype == ScalarType::Bool) return fail(Error::InvalidArgument, "%s: not implemented for bool", ctx.op_name);
   const bool batched = a.dim == 3;
   const int64_t B = batched ? a.sizes[0] : 1, M = a.sizes[a.dim - 2], K = a.sizes[a.dim - 1], N = b.sizes[b.dim - 1];
   int64_t bst[kMaxDims] = {0, 0};
@@ -194,7 +193,7 @@ size_t addmm_scratch(Value* const* args, int num_args) {
 using namespace wick::portable;
 
 namespace {
-constexpr uint32_t kMatmulDtypes = kAllDtypes & ~wick::dtype_bit(wick::ScalarType::Bool);
+constexpr uint32_t kMatmulDtypes = kAllDtypes;
 }  // namespace
 
 WICK_REGISTER_KERNELS(matmul,

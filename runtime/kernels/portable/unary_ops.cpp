@@ -263,8 +263,11 @@ Error hardtanh_out(KernelContext& ctx, Value* const* args, int num_args) {
   const Value *lo, *hi;
   WICK_TRY(get_scalar(ctx, args, 1, &lo));
   WICK_TRY(get_scalar(ctx, args, 2, &hi));
-  if (self->dtype == ScalarType::Bool || self->dtype == ScalarType::UInt8) {
-    return fail(Error::InvalidArgument, "%s: not supported for %s tensors", ctx.op_name, scalar_type_name(self->dtype));
+  if (self->dtype == ScalarType::Bool) {
+    return fail(Error::InvalidArgument, "%s: not supported for bool tensors", ctx.op_name);
+  }
+  if (self->dtype == ScalarType::UInt8 && lo->scalar_as_int() < 0) {
+    return fail(Error::InvalidArgument, "%s: cannot clamp an unsigned tensor with a negative min_val", ctx.op_name);
   }
   WICK_TRY(check_can_cast(ctx, self->dtype, out->dtype));
   dispatch_compute(self->dtype, [&](auto tag) {
@@ -321,4 +324,4 @@ WICK_REGISTER_KERNELS(unary_ops,
                       {"aten::isnan.out", kAllDtypes, &isnan_out, nullptr},
                       {"aten::isinf.out", kAllDtypes, &isinf_out, nullptr},
                       {"aten::logical_not.out", kAllDtypes, &logical_not_out, nullptr},
-                      {"aten::hardtanh.out", kFloating | (kInts & ~dtype_bit(wick::ScalarType::UInt8)), &hardtanh_out, nullptr})
+                      {"aten::hardtanh.out", kFloating | kInts, &hardtanh_out, nullptr})

@@ -1,9 +1,9 @@
 // Resampling: upsample_nearest2d.vec, upsample_bilinear2d.vec and
-// grid_sampler_2d (bilinear and nearest; zeros, border and reflection
+// grid_sampler_2d (bilinear, nearest, bicubic; zeros, border and reflection
 // padding). Index arithmetic follows ATen exactly, including its float32
 // scale computations (nearest uses floorf(dst * scale) with scale = 1/factor
 // or in/out as float). Floating dtypes; bilinear computes in float (double
-// for float64) like PyTorch's opmath. Bicubic grid sampling is NotSupported.
+// for float64) like PyTorch's opmath. grid_sampler_2d also does bicubic.
 #include <cmath>
 #include <cstdint>
 
@@ -142,8 +142,13 @@ C reflect(C x, C lo2, C hi2) {  // ATen reflect_coordinates with twice-bounds
 }
 
 template <typename C>
-C source_index(C coord, int64_t size, int padding, bool align) {
-  C x = align ? (coord + C(1)) / C(2) * static_cast<C>(size - 1) : ((coord + C(1)) * static_cast<C>(size) - C(1)) / C(2);
+C unnormalize(C coord, int64_t size, bool align) {
+  return align ? (coord + C(1)) / C(2) * static_cast<C>(size - 1) : ((coord + C(1)) * static_cast<C>(size) - C(1)) / C(2);
+}
+
+// ATen compute_coordinates: border clips, reflection reflects then clips.
+template <typename C>
+C apply_padding(C x, int64_t size, int padding, bool align) {
   if (padding == 1) {
     x = std::fmin(static_cast<C>(size - 1), std::fmax(x, C(0)));
   } else if (padding == 2) {
@@ -151,6 +156,20 @@ C source_index(C coord, int64_t size, int padding, bool align) {
     x = std::fmin(static_cast<C>(size - 1), std::fmax(x, C(0)));
   }
   return x;
+}
+
+template <typename C>
+C source_index(C coord, int64_t size, int padding, bool align) {
+  return apply_padding(unnormalize(coord, size, align), size, padding, align);
+}
+
+// Cubic convolution weights (A = -0.75), as ATen's get_cubic_upsample_coefficients.
+template <typename C>
+C cubic_interp1d(C x0, C x1, C x2, C x3, C t) {
+  const C A = C(-0.75);
+  auto cc1 = [A](C x) { return ((A + C(2)) * x - (A + C(3))) * x * x + C(1); };
+  auto cc2 = [A](C x) { return ((A * x - C(5) * A) * x + C(8) * A) * x - C(4) * A; };
+  return x0 * cc2(t + C(1)) + x1 * cc1(t) + x2 * cc1(C(1) - t) + x3 * cc2(C(2) - t);
 }
 
 // grid_sampler_2d.out(input, grid, interpolation_mode, padding_mode, align_corners, out)
@@ -169,7 +188,6 @@ Error grid_sampler_2d_out(KernelContext& ctx, Value* const* args, int num_args) 
     return fail(Error::InvalidArgument, "%s: expected input [N, C, H, W] and grid [N, H_out, W_out, 2], got %s and %s",
                 ctx.op_name, shape_str(*in), shape_str(*grid));
   }
-  if (interp == 2) return fail(Error::NotSupported, "%s: bicubic interpolation is not supported by the portable kernels", ctx.op_name);
   if (interp < 0 || interp > 2 || padding < 0 || padding > 2) {
     return fail(Error::InvalidArgument, "%s: invalid interpolation (%lld) or padding (%lld) mode", ctx.op_name,
                 static_cast<long long>(interp), static_cast<long long>(padding));
@@ -187,8 +205,9 @@ Error grid_sampler_2d_out(KernelContext& ctx, Value* const* args, int num_args) 
           for (int64_t w = 0; w < OW; ++w) {
             const int64_t gi = ((n * OH + h) * OW + w) * 2;
             const C gx = load_as<C>(grid->data, grid->dtype, gi), gy = load_as<C>(grid->data, grid->dtype, gi + 1);
-            const C ix = source_index<C>(gx, W, static_cast<int>(padding), align);
-            const C iy = source_index<C>(gy, H, static_cast<int>(padding), align);
+            const bool cubic = interp == 2;
+            const C ix = cubic ? unnormalize<C>(gx, W, align) : source_index<C>(gx, W, static_cast<int>(padding), align);
+            const C iy = cubic ? unnormalize<C>(gy, H, align) : source_index<C>(gy, H, static_cast<int>(padding), align);
             for (int64_t c = 0; c < C_; ++c) {
               const int64_t base = (n * C_ + c) * H * W;
               auto at = [&](int64_t y, int64_t x) -> C {
@@ -196,7 +215,22 @@ Error grid_sampler_2d_out(KernelContext& ctx, Value* const* args, int num_args) 
                 return load_as<C>(in->data, in->dtype, base + y * W + x);
               };
               C v;
-              if (interp == 1) {
+              if (cubic) {
+                auto bounded = [&](int64_t y, int64_t x) -> C {
+                  const C px = apply_padding<C>(static_cast<C>(x), W, static_cast<int>(padding), align);
+                  const C py = apply_padding<C>(static_cast<C>(y), H, static_cast<int>(padding), align);
+                  return at(static_cast<int64_t>(py), static_cast<int64_t>(px));
+                };
+                const C fx = std::floor(ix), fy = std::floor(iy);
+                const int64_t x0 = static_cast<int64_t>(fx), y0 = static_cast<int64_t>(fy);
+                const C tx = ix - fx, ty = iy - fy;
+                C rows[4];
+                for (int i = 0; i < 4; ++i) {
+                  const int64_t y = y0 - 1 + i;
+                  rows[i] = cubic_interp1d<C>(bounded(y, x0 - 1), bounded(y, x0), bounded(y, x0 + 1), bounded(y, x0 + 2), tx);
+                }
+                v = cubic_interp1d<C>(rows[0], rows[1], rows[2], rows[3], ty);
+              } else if (interp == 1) {
                 v = at(static_cast<int64_t>(std::nearbyint(iy)), static_cast<int64_t>(std::nearbyint(ix)));
               } else {
                 const C fx = std::floor(ix), fy = std::floor(iy);

@@ -133,7 +133,6 @@ Error clamp_out(KernelContext& ctx, Value* const* args, int num_args) {
   if (lo != nullptr) rt.add_scalar(*lo);
   if (hi != nullptr) rt.add_scalar(*hi);
   const ScalarType r = rt.result();
-  if (r == ScalarType::Bool) return fail(Error::InvalidArgument, "%s: not supported for bool tensors", ctx.op_name);
   WICK_TRY(check_can_cast(ctx, r, out->dtype));
   WICK_TRY(resize(ctx, *out, self->sizes, self->dim));
   const Tensor* ts[2] = {self, out};
@@ -174,7 +173,6 @@ Error clamp_tensor_out(KernelContext& ctx, Value* const* args, int num_args) {
   if (lo != nullptr) rt.add_tensor(*lo);
   if (hi != nullptr) rt.add_tensor(*hi);
   const ScalarType r = rt.result();
-  if (r == ScalarType::Bool) return fail(Error::InvalidArgument, "%s: not supported for bool tensors", ctx.op_name);
   WICK_TRY(check_can_cast(ctx, r, out->dtype));
   const Tensor* in[3] = {self, lo, hi};
   WICK_TRY(broadcast_out(ctx, in, 3, *out));
