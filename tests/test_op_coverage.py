@@ -15,7 +15,11 @@ Comparison: integers and bools exactly; floats with torch.testing.assert_close
 float16 1e-3 / 1e-3 and bfloat16 1.6e-2 / 1e-2 (one rounding step of the
 dtype); reductions and normalizations get 10x (different summation order).
 Random ops (rand, randn, randperm, native_dropout in training) are checked
-for shape, dtype and range only.
+for shape, dtype and range only; sort/topk indices by gathering (tie order is
+unspecified); empty/empty_strided by shape and dtype; _embedding_bag by its
+first output; grid_sampler_2d in float16/bfloat16 against the float64 result
+(see REF_IN_FLOAT64). KNOWN_GAPS lists (op, dtype) pairs PyTorch supports and
+Wick does not: they must fail at load with KernelNotFound (xfail).
 
 Tiers:
   fast (default): float32, int64 and two hash-chosen other dtypes per overload,
@@ -58,6 +62,10 @@ LOOSE = {"sum", "mean", "var", "prod", "cumsum", "_softmax", "_log_softmax", "na
          "convolution_backward", "col2im", "embedding_dense_backward", "scatter_reduce", "scatter_add",
          "index_put", "_adaptive_avg_pool2d_backward", "avg_pool2d_backward", "pow", "elu", "gelu", "sigmoid"}
 RANDOM = {"rand", "randn", "randperm", "native_dropout"}
+# float16/bfloat16 results compared with the op run in float64 and rounded:
+# PyTorch's reduced-precision CPU kernel for these rounds its intermediate
+# coordinates to the dtype, Wick computes them in float (more accurate).
+REF_IN_FLOAT64 = {"grid_sampler_2d"}
 
 # Overloads with no kernel by design, and why. Their tests are skipped.
 NOT_KERNELS = {
@@ -78,6 +86,13 @@ NOT_EXPORTABLE = {
     "aten._native_batch_norm_legit.default": "torch.export functionalizes it to "
                                              "_native_batch_norm_legit_functional, which the Edge dialect rejects",
     "aten.nonzero.default": "its data-dependent output size adds an operator.ge guard that the Edge dialect rejects",
+}
+# (op, dtype) pairs PyTorch supports that the portable kernels do not: the
+# program must fail at load with KernelNotFound naming both (checked), never
+# compute a wrong answer.
+KNOWN_GAPS = {
+    ("aten.upsample_bilinear2d.vec", "uint8"): "PyTorch's uint8 bilinear path is a separate fixed-point kernel, "
+                                                "not replicated",
 }
 # View overloads run as their *_copy twins (wick.edge.VIEW_TO_COPY).
 
@@ -233,7 +248,7 @@ def _manual(name: str, overload: str, d):
 
 def _contiguous(a):
     if isinstance(a, torch.Tensor):
-        return a.detach().contiguous()
+        return a.detach().clone(memory_format=torch.contiguous_format)
     if isinstance(a, (list, tuple)) and any(isinstance(x, torch.Tensor) for x in a):
         return type(a)(_contiguous(x) for x in a)
     return a
@@ -334,9 +349,16 @@ class _OneOp(torch.nn.Module):
         return self.op(*_rebuild(self.spec, ts), **self.kwargs)
 
 
+class _NotExportable(Exception):
+    """torch.export itself refused the sample (e.g. a uint8 where-predicate)."""
+
+
 def run_in_wick(op, args, kwargs):
     spec, tensors = _flatten(args)
-    ep = torch.export.export(_OneOp(op, spec, kwargs), tuple(tensors))
+    try:
+        ep = torch.export.export(_OneOp(op, spec, kwargs), tuple(tensors))
+    except Exception as e:
+        raise _NotExportable(str(e)) from e
     program = wick.program_builder.to_program(wick.edge.to_edge(ep))
     return wick.runtime.load(program.buffer)(*tensors)
 
@@ -435,13 +457,22 @@ def test_core_op_matches_eager(op, dtype):
         _record(op, dtype, "not-exportable")
         pytest.skip(NOT_EXPORTABLE[str(op)])
     name = _packet(op)
+    gap = KNOWN_GAPS.get((str(op), str(dtype).replace("torch.", "")))
     ran = 0
     for args, kwargs, expected in samples(op, dtype, MAX_SAMPLES):
         try:
             got = run_in_wick(op, args, kwargs)
+        except _NotExportable:
+            continue  # a torch.export limitation, not Wick's
         except Exception as e:  # export or program-building failures are reported as such
+            if gap is not None and "KernelNotFound" in str(e) and str(dtype).replace("torch.", "") in str(e):
+                _record(op, dtype, "known-gap")
+                pytest.xfail(f"known gap, fails at load naming op and dtype: {gap}")
             _record(op, dtype, "failed")
             raise AssertionError(f"{op} {dtype}: {type(e).__name__}: {e}") from e
+        if name in REF_IN_FLOAT64 and dtype in (torch.float16, torch.bfloat16):
+            wide = [a.double() if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args]
+            expected = op(*wide, **kwargs).to(dtype)
         if name in ("sort", "topk"):
             dim = args[1] if name == "sort" and len(args) > 1 else (args[2] if name == "topk" and len(args) > 2 else -1)
             dim = kwargs.get("dim", dim)
