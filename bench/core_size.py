@@ -10,6 +10,10 @@ and reports its size, plus the size of the static library libwick_runtime.a
 
     python bench/core_size.py [--keep] [--build-dir DIR] [--json out.json]
 
+Selective build: `--selective MODEL` (a standard model, e.g. mobilenet_v2)
+exports the model, builds `wick-run` with only the kernel files its program
+uses (wick.selective) and again with all kernels, and reports both sizes.
+
 Also called by `python bench/run.py --core-size`.
 """
 from __future__ import annotations
@@ -41,14 +45,16 @@ def _find(build: Path, name: str) -> Path:
     return hits[0]
 
 
-def measure(build_dir: str | None = None, keep: bool = False, jobs: int = 1) -> dict:
-    """Configure, build and measure. Returns a dict of sizes (bytes and KB)."""
+def measure(build_dir: str | None = None, keep: bool = False, jobs: int = 1, kernels: str = "NONE") -> dict:
+    """Configure, build and measure. Returns a dict of sizes (bytes and KB).
+
+    kernels: the WICK_KERNELS value: NONE, "" (all), or a ;-separated file list."""
     tmp = Path(build_dir) if build_dir else Path(tempfile.mkdtemp(prefix="wick-core-size-"))
     t0 = time.perf_counter()
     try:
         configure = [
             "cmake", "-S", str(REPO), "-B", str(tmp),
-            "-DWICK_BUILD_PYTHON=OFF", "-DWICK_KERNELS=NONE", "-DCMAKE_BUILD_TYPE=MinSizeRel",
+            "-DWICK_BUILD_PYTHON=OFF", f"-DWICK_KERNELS={kernels}", "-DCMAKE_BUILD_TYPE=MinSizeRel",
         ]
         if shutil.which("ninja"):
             configure += ["-G", "Ninja"]
@@ -80,6 +86,7 @@ def measure(build_dir: str | None = None, keep: bool = False, jobs: int = 1) -> 
             **sizes,
             "wick_run_stripped_kb": round(sizes["wick_run_stripped_bytes"] / 1024, 1),
             "libwick_runtime_a_kb": round(sizes["libwick_runtime_a_bytes"] / 1024, 1),
+            "kernels": kernels,
             "no_kernels": bool(placeholder) and not kernel_objs,
             "kernel_objects_built": [p.name for p in kernel_objs],
             "build_type": "MinSizeRel" if "CMAKE_BUILD_TYPE:STRING=MinSizeRel" in cache else "?",
@@ -108,19 +115,58 @@ def to_text(r: dict) -> str:
     return "\n".join(lines)
 
 
+def selective_kernels(model_name: str) -> str:
+    """WICK_KERNELS for one standard model's float32 program."""
+    import wick
+    from wick import models, selective
+
+    model, inputs = models.STANDARD_MODELS[model_name]()
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, f"{model_name}.wick")
+        wick.export(model, inputs).save(path)
+        files, missing = selective.needed_files([path], str(REPO / "runtime" / "kernels" / "portable"))
+    if missing:
+        raise RuntimeError(f"no kernel file registers: {', '.join(missing)}")
+    return ";".join(files)
+
+
+def measure_selective(model_name: str, jobs: int) -> dict:
+    files = selective_kernels(model_name)
+    chosen = measure(jobs=jobs, kernels=files)
+    every = measure(jobs=jobs, kernels="")
+    return {"model": model_name, "kernel_files": files.split(";"), "selective": chosen, "all_kernels": every,
+            "ratio": round(chosen["wick_run_stripped_bytes"] / every["wick_run_stripped_bytes"], 3)}
+
+
+def selective_text(r: dict) -> str:
+    mb = lambda b: b / (1024 * 1024)
+    return "\n".join([
+        f"Selective build for {r['model']} (MinSizeRel, stripped wick-run):",
+        f"  kernel files:          {len(r['kernel_files'])} ({', '.join(r['kernel_files'])})",
+        f"  selected kernels:      {mb(r['selective']['wick_run_stripped_bytes']):.2f} MB",
+        f"  all kernels:           {mb(r['all_kernels']['wick_run_stripped_bytes']):.2f} MB",
+        f"  ratio:                 {r['ratio']:.2f}",
+    ])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--selective", metavar="MODEL",
+                    help="compare a build with only MODEL's kernels against one with all kernels")
     ap.add_argument("--build-dir", help="build here (kept) instead of a temporary directory")
     ap.add_argument("--keep", action="store_true", help="keep the temporary build directory")
     ap.add_argument("--jobs", type=int, default=1, help="parallel build jobs (default 1)")
     ap.add_argument("--json", help="write the figures to this JSON file")
     args = ap.parse_args(argv)
     try:
-        r = measure(args.build_dir, args.keep, args.jobs)
+        if args.selective:
+            r = measure_selective(args.selective, args.jobs)
+        else:
+            r = measure(args.build_dir, args.keep, args.jobs)
     except Exception as e:  # report, don't hide: the build is the measurement
         print(f"core size: build failed: {e}", file=sys.stderr)
         return 1
-    print(to_text(r))
+    print(selective_text(r) if args.selective else to_text(r))
     if args.json:
         Path(args.json).write_text(json.dumps(r, indent=2))
     return 0

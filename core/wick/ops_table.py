@@ -86,11 +86,22 @@ def load_results(path: str | None) -> dict[tuple[str, str], str]:
     return results
 
 
+def default_results() -> str | None:
+    """The coverage results committed beside the kernels (runtime/kernels/), when
+    running from a source tree or its root directory."""
+    from .selective import default_kernels_dir
+
+    kernels = default_kernels_dir()
+    path = os.path.join(os.path.dirname(kernels), "op_coverage_results.jsonl") if kernels else None
+    return path if path and os.path.exists(path) else None
+
+
 def build_table(results_path: str | None = None) -> dict[str, Any]:
     """{"ops": [{op, kernel, dtypes: {dtype: {implemented, tested}}, exception}], "summary": {...}}."""
     from .edge import core_aten_ops
     from .runtime import registered_kernels
 
+    results_path = results_path or default_results()
     registered = {name: set(dtypes) for name, dtypes in registered_kernels()}
     results = load_results(results_path)
     rows = []
@@ -171,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the table as JSON")
-    p.add_argument("--results", help="coverage results file (JSON lines from tests/test_op_coverage.py)")
+    p.add_argument("--results", help="coverage results file (JSON lines from tests/test_op_coverage.py; "
+                                     "default: runtime/kernels/op_coverage_results.jsonl of the source tree)")
     p.add_argument("--write", metavar="PATH", help="write the Markdown table (docs/ops.md) to PATH")
 
 
