@@ -83,7 +83,9 @@ struct Binding {
   size_t numel;
   bool nchw;            // argument NCHW, buffer NHWC
   bool ignored;         // an argument the subgraph does not read (a weight already in the blob)
-  float* buffer;        // the value's data: owned buffer, or constant data in the blob
+  int32_t dtype;        // WICK_DTYPE_FLOAT32, or WICK_DTYPE_INT8 for a QInt8 value (int8 across a delegate edge)
+  size_t elem_size;     // 4 or 1
+  void* buffer;         // the value's data: owned buffer, or constant data in the blob
 };
 
 struct Delegate {
@@ -130,31 +132,35 @@ const char* kind_name(fb::OpKind k) { return fb::EnumNameOpKind(k); }
 
 // NCHW -> NHWC (to_nhwc) or back, one image row of one batch per task.
 struct TransposeTask {
-  const float* src;
-  float* dst;
+  const void* src;
+  void* dst;
   size_t c, hw;
   bool to_nhwc;
 };
 
+template <typename E>
 void transpose_rows(void* context, size_t task) {
   const TransposeTask& t = *static_cast<const TransposeTask*>(context);
   // task = n * c (to_nhwc: one channel plane -> strided; else one channel gathered)
   size_t n = task / t.c, ch = task % t.c;
   const size_t image = t.c * t.hw;
+  const E* src = static_cast<const E*>(t.src);
+  E* dst = static_cast<E*>(t.dst);
   if (t.to_nhwc) {
-    const float* s = t.src + n * image + ch * t.hw;
-    float* d = t.dst + n * image + ch;
+    const E* s = src + n * image + ch * t.hw;
+    E* d = dst + n * image + ch;
     for (size_t i = 0; i < t.hw; ++i) d[i * t.c] = s[i];
   } else {
-    const float* s = t.src + n * image + ch;
-    float* d = t.dst + n * image + ch * t.hw;
+    const E* s = src + n * image + ch;
+    E* d = dst + n * image + ch * t.hw;
     for (size_t i = 0; i < t.hw; ++i) d[i] = s[i * t.c];
   }
 }
 
-void convert_layout(pthreadpool_t pool, const Binding& b, const float* src, float* dst, bool to_nhwc) {
+void convert_layout(pthreadpool_t pool, const Binding& b, const void* src, void* dst, bool to_nhwc) {
   TransposeTask t{src, dst, static_cast<size_t>(b.sizes[1]), static_cast<size_t>(b.sizes[2] * b.sizes[3]), to_nhwc};
-  pthreadpool_parallelize_1d(pool, transpose_rows, &t, static_cast<size_t>(b.sizes[0]) * t.c, 0);
+  pthreadpool_parallelize_1d(pool, b.elem_size == 1 ? transpose_rows<int8_t> : transpose_rows<float>, &t,
+                             static_cast<size_t>(b.sizes[0]) * t.c, 0);
 }
 
 bool bad_range(uint32_t id, size_t count) { return id >= count; }
@@ -450,6 +456,8 @@ WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* specs, 
       b.dim = 0;
       b.numel = 0;
       b.nchw = false;
+      b.dtype = WICK_DTYPE_FLOAT32;
+      b.elem_size = 0;
       return WICK_STATUS_OK;
     }
     if (fbb->value() >= num_values) {
@@ -469,10 +477,14 @@ WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* specs, 
       b.numel *= static_cast<size_t>(b.sizes[k]);
     }
     const fb::Value* v = graph->values()->Get(b.value);
-    if (b.numel != numels[b.value] || v->dtype() != fb::DType::Float32) {
+    bool float_value = v->dtype() == fb::DType::Float32;
+    if (b.numel != numels[b.value] || !(float_value || v->dtype() == fb::DType::QInt8)) {
       return fail(error, error_size, WICK_STATUS_INVALID_ARGUMENT,
-                  "%s %u: binding of %zu float32 elements does not match value %u", what, pos, b.numel, b.value);
+                  "%s %u: binding of %zu elements does not match value %u (float32 or per-tensor int8)", what, pos,
+                  b.numel, b.value);
     }
+    b.dtype = float_value ? WICK_DTYPE_FLOAT32 : WICK_DTYPE_INT8;
+    b.elem_size = float_value ? sizeof(float) : 1;
     if (is_input) {
       if (v->constant() >= 0) {
         return fail(error, error_size, WICK_STATUS_INVALID_ARGUMENT, "input %u binds a constant", pos);
@@ -586,9 +598,9 @@ WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* specs, 
   }
 
   // ---- buffers for external values, bound once
-  float** buffers = new (std::nothrow) float*[num_values + 1]();
+  void** buffers = new (std::nothrow) void*[num_values + 1]();
   struct BufCleanup {
-    float** b;
+    void** b;
     ~BufCleanup() { delete[] b; }
   } buf_cleanup{buffers};
   if (buffers == nullptr) {
@@ -612,14 +624,14 @@ WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* specs, 
   }
   for (uint32_t i = 0; i < num_values; ++i) {
     if (const_data[i] != nullptr) {
-      buffers[i] = const_cast<float*>(static_cast<const float*>(const_data[i]));
+      buffers[i] = const_cast<void*>(const_data[i]);
       continue;
     }
     if (!(role[i] & (kInput | kOutput))) continue;
-    size_t bytes = numels[i] * sizeof(float) + XNN_EXTRA_BYTES;
+    size_t bytes = numels[i] * element_size(graph->values()->Get(i)->dtype()) + XNN_EXTRA_BYTES;
     // Owned by the handle (freed in destroy), not the host allocator: Wick sizes
     // that arena by retrying, and XNNPACK's own packed weights live outside it anyway.
-    buffers[i] = static_cast<float*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+    buffers[i] = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (buffers[i] == nullptr) {
       destroy(d);
       return fail(error, error_size, WICK_STATUS_OUT_OF_MEMORY, "cannot allocate %zu bytes for value %u", bytes, i);
@@ -642,9 +654,9 @@ WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* specs, 
 WickStatus check_arg(const Binding& b, const WickTensorArg& a, bool is_input, size_t pos, char* error,
                      size_t error_size) {
   const char* what = is_input ? "input" : "output";
-  if (a.dtype != WICK_DTYPE_FLOAT32) {
+  if (a.dtype != b.dtype) {
     return fail(error, error_size, WICK_STATUS_INVALID_ARGUMENT, "%s %zu has dtype %d, the compiled subgraph takes "
-                "float32", what, pos, a.dtype);
+                "%s", what, pos, a.dtype, b.dtype == WICK_DTYPE_INT8 ? "int8" : "float32");
   }
   bool same = a.dim == b.dim;
   for (int32_t k = 0; same && k < b.dim; ++k) same = a.sizes[k] == b.sizes[k];
@@ -653,9 +665,9 @@ WickStatus check_arg(const Binding& b, const WickTensorArg& a, bool is_input, si
                 "%s %zu has another shape than the one the subgraph was compiled for (static shapes only)", what,
                 pos);
   }
-  if (!is_input && a.capacity < b.numel * sizeof(float)) {
+  if (!is_input && a.capacity < b.numel * b.elem_size) {
     return fail(error, error_size, WICK_STATUS_INVALID_ARGUMENT, "output %zu holds %zu bytes, needs %zu", pos,
-                a.capacity, b.numel * sizeof(float));
+                a.capacity, b.numel * b.elem_size);
   }
   return WICK_STATUS_OK;
 }
@@ -671,11 +683,11 @@ WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* err
     if (b.ignored) continue;
     WickStatus s = check_arg(b, args[i], true, i, error, error_size);
     if (s != WICK_STATUS_OK) return s;
-    const float* src = static_cast<const float*>(args[i].data);
+    const void* src = args[i].data;
     if (b.nchw) {
       convert_layout(d->pool, b, src, b.buffer, true);
     } else {
-      std::memcpy(b.buffer, src, b.numel * sizeof(float));
+      std::memcpy(b.buffer, src, b.numel * b.elem_size);
     }
   }
   xnn_status st = xnn_invoke_runtime(d->runtime);
@@ -689,11 +701,11 @@ WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* err
     if (s != WICK_STATUS_OK) return s;
     a.dim = b.dim;
     for (int32_t k = 0; k < b.dim; ++k) a.sizes[k] = b.sizes[k];
-    float* dst = static_cast<float*>(a.data);
+    void* dst = a.data;
     if (b.nchw) {
       convert_layout(d->pool, b, b.buffer, dst, false);
     } else {
-      std::memcpy(dst, b.buffer, b.numel * sizeof(float));
+      std::memcpy(dst, b.buffer, b.numel * b.elem_size);
     }
   }
   return WICK_STATUS_OK;

@@ -234,12 +234,30 @@ def _view(node, ctx):
     if src == dst:
         return None
     if len(src) == 4 and dst == (src[0], src[1] * src[2] * src[3]):
-        users = list(node.users)
+        users = _through_qdq(node)
         if users and all(u.target in (aten.mm.default, aten.addmm.default) and ctx.refusal(u) is None
-                         and u.args[0 if u.target == aten.mm.default else 1] is node for u in users):
+                         and _through_qdq(u.args[0 if u.target == aten.mm.default else 1], up=True) is node
+                         for u in users):
             return None  # flatten into linear layers: their weight columns are permuted to NHWC order instead
     return (f"reshape {list(src)} -> {list(dst)} reorders elements of an NHWC tensor; {LIB} has no transpose "
             f"(a flatten feeding only linear layers is supported)")
+
+
+def _through_qdq(node, up=False):
+    """The users of `node`, looking through int8 quantize -> dequantize pairs
+    (or, with up=True, the value a dequantize(quantize(x)) chain starts from)."""
+    if up:
+        while (isinstance(node, torch.fx.Node) and quantized.is_qdq(node) and node.args
+               and isinstance(node.args[0], torch.fx.Node)):
+            node = node.args[0]
+        return node
+    out = []
+    for u in node.users:
+        if quantized.is_qdq(u):
+            out.extend(_through_qdq(u))
+        else:
+            out.append(u)
+    return out
 
 
 def _max_pool(node, ctx):

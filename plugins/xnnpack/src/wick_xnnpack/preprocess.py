@@ -45,6 +45,7 @@ class T:
     id: int
     shape: tuple[int, ...]
     flat_nhwc: tuple[int, int, int] | None = None
+    q: tuple[float, int] | None = None  # (scale, zero_point) of a qint8 value; None: float32
 
     @property
     def rank(self) -> int:
@@ -77,12 +78,24 @@ class Converter:
         self.out_node = next(n for n in gm.graph.nodes if n.op == "output")
         self.outputs = set(a for a in self.out_node.args[0] if isinstance(a, torch.fx.Node))
         self.debug: list[str] = []
+        # int8 (quantized.py): nodes folded into a quantized op, quantize nodes whose
+        # value a quantized op already produced, and the ops lowered as quantized
+        self.skip: set[torch.fx.Node] = set()
+        self.qpending: dict[torch.fx.Node, T] = {}
+        self.quantized_ops: list[str] = []
 
     # ---- helpers ---------------------------------------------------------
 
     def get(self, a):
         if isinstance(a, torch.fx.Node):
-            return self.env[a]
+            v = self.env[a]
+            if v is quantized.SKIPPED:
+                raise LoweringError(f"{a.name} was folded into a quantized op")
+            if isinstance(v, quantized.DQ):
+                return quantized.materialize(self, v)  # a float op reads a dequantized int8 value
+            if isinstance(v, T) and v.q is not None:
+                raise LoweringError(f"{a.name} is int8; only quantized ops and dequantize read it")
+            return v
         return a
 
     def t(self, a) -> T:
@@ -177,7 +190,7 @@ class Converter:
             except LoweringError as e:
                 raise LoweringError(f"xnnpack: cannot lower {node.name} ({node.target}): {e}") from None
         for o in self.out_node.args[0]:
-            v = self.get(o)
+            v = self.env[o] if isinstance(o, torch.fx.Node) and isinstance(self.env[o], T) else self.get(o)
             if isinstance(v, T):
                 if v.flat_nhwc is not None:
                     raise LoweringError("xnnpack: a flatten of an NHWC tensor is a delegate output")
@@ -191,12 +204,15 @@ class Converter:
         return self.g
 
     def lower(self, node: torch.fx.Node) -> None:
+        if node in self.skip:
+            self.env[node] = quantized.SKIPPED
+            return
         if node.target is operator.getitem:
             src = self.env[node.args[0]]
             self.env[node] = src[node.args[1]] if isinstance(src, (tuple, list)) else None
             return
         args = node.all_input_nodes
-        if all(not isinstance(self.env.get(a), T) for a in args) and quantized.foldable(node):
+        if all(not quantized.is_runtime(self.env.get(a)) for a in args) and quantized.foldable(node):
             # constants only: fold ahead of time with torch itself
             fargs = torch.fx.node.map_arg(node.args, lambda a: self.env[a])
             fkwargs = torch.fx.node.map_arg(node.kwargs, lambda a: self.env[a])
@@ -556,4 +572,5 @@ class XnnpackBackend(Backend):
         graph = conv.run()
         debug = graph.summary()
         debug["fused"] = conv.debug
+        debug["quantized_ops"] = conv.quantized_ops
         return PreprocessResult(graph.serialize(), debug)

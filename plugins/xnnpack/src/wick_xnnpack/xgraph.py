@@ -242,4 +242,6 @@ class XGraph:
     def summary(self) -> dict:
         from collections import Counter
         return {"xnnpack_nodes": dict(Counter(n.kind.name for n in self.nodes)),
+                "int8_nodes": dict(Counter(n.kind.name for n in self.nodes
+                                           if self.values[n.output].dtype == DType.QInt8)),
                 "values": len(self.values), "constant_bytes": sum(len(c) for c in self.constants)}
