@@ -5,6 +5,12 @@ interleaved (engine A, B, C, A, B, C, ...), medians.
     python plugins/xnnpack/bench/bench.py [--threads 2] [--runs 30] [--warmup 5]
                                           [--models mlp,small_cnn,...] [--int8] [--json out.json]
 
+With --int8 the model is quantized ONCE (PT2E, the plugin's quantizer:
+per-channel symmetric int8 weights, per-tensor affine int8 activations,
+calibrated on the example input) and that same quantized program is lowered
+by both Wick and ExecuTorch; each engine's max |error| is reported against
+the eager quantized model (q/dq simulated in float) and the float model.
+
 Needs `pip install executorch==1.5.1 --no-deps` for the peer (skipped with a
 note when absent). Not a test: a command whose output goes in the README.
 """
@@ -25,10 +31,6 @@ from wick.models import STANDARD_MODELS
 
 
 def wick_engine(model, example, threads: int, int8: bool):
-    from wick_xnnpack.quantizer import quantize_for_xnnpack
-
-    if int8:
-        model = quantize_for_xnnpack(model, example)
     program = wick.export(model, example, backends=["xnnpack"],
                           compile_specs={"xnnpack": [CompileSpec.of("threads", threads)]})
     method = wick.runtime.load(program.buffer).method("forward")
@@ -41,15 +43,6 @@ def executorch_engine(model, example, threads: int, int8: bool):
     from executorch.exir import to_edge_transform_and_lower
     from executorch.extension.pybindings import portable_lib
 
-    if int8:
-        from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (XNNPACKQuantizer,
-                                                                             get_symmetric_quantization_config)
-        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
-
-        q = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
-        prepared = prepare_pt2e(torch.export.export(model, example).module(), q)
-        prepared(*example)
-        model = convert_pt2e(prepared)
     et = to_edge_transform_and_lower(torch.export.export(model, example),
                                      partitioner=[XnnpackPartitioner()]).to_executorch()
     portable_lib._unsafe_reset_threadpool(threads)
@@ -57,6 +50,12 @@ def executorch_engine(model, example, threads: int, int8: bool):
     module = portable_lib._load_for_executorch_from_buffer(buffer)
     inputs = list(example)
     return (lambda: (buffer, module.forward(inputs))[1]), None, len(buffer)
+
+
+def _first(out):
+    while isinstance(out, (list, tuple)):
+        out = out[0]
+    return torch.as_tensor(out)
 
 
 def eager_engine(model, example, threads: int, int8: bool):
@@ -80,6 +79,15 @@ def main(argv=None):
     results = {}
     for name in args.models.split(","):
         model, example = STANDARD_MODELS[name]()
+        with torch.no_grad():
+            ref_float = _first(model(*example))
+        refs = {"float": ref_float}
+        if args.int8:
+            from wick_xnnpack.quantizer import quantize_for_xnnpack
+
+            model = quantize_for_xnnpack(model, example)  # one quantized program for both engines
+            with torch.no_grad():
+                refs = {"eager_int8": _first(model(*example)), "float": ref_float}
         engines = {}
         notes = {}
         for label, make in (("wick_xnnpack", wick_engine), ("executorch_xnnpack", executorch_engine),
@@ -89,7 +97,9 @@ def main(argv=None):
             try:
                 fn, fraction, size = make(model, example, args.threads, args.int8)
                 engines[label] = fn
-                notes[label] = {"delegated_fraction": fraction, "program_bytes": size}
+                out = _first(fn()).to(torch.float32)
+                notes[label] = {"delegated_fraction": fraction, "program_bytes": size,
+                                "max_abs_err": {k: float((out - r).abs().max()) for k, r in refs.items()}}
             except Exception as e:  # noqa: BLE001 - report and go on
                 notes[label] = {"error": f"{type(e).__name__}: {e}"[:300]}
         times = {k: [] for k in engines}
@@ -114,6 +124,8 @@ def main(argv=None):
         for k, n in notes.items():
             if "error" in n:
                 print(f"    {k}: {n['error']}")
+            elif label_errs := "  ".join(f"vs {r} {e:.3g}" for r, e in n["max_abs_err"].items()):
+                print(f"    {k:19s} max|err| {label_errs}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"threads": args.threads, "runs": args.runs, "int8": args.int8, "results": results}, f,
