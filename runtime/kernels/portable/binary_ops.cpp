@@ -255,6 +255,9 @@ Error pow_out(KernelContext& ctx, Value* const* args, int num_args) {
     using C = typename decltype(tag)::type;
     if constexpr (std::is_integral<C>::value) {
       map_binary<C>(*o.a, *o.b, *o.out, [](C x, C y) -> C { return pow_int(x, y); });
+    } else if (scalar_exp && o.b->numel() == 1 && load_as<C>(o.b->data, o.b->dtype, 0) == C(2)) {
+      // the common square (RMSNorm, variance): a plain product loop
+      map_binary<C>(*o.a, *o.b, *o.out, [](C x, C) -> C { return x * x; });
     } else if (scalar_exp) {
       map_binary<C>(*o.a, *o.b, *o.out, [](C x, C y) -> C { return pow_scalar_exp(x, y); });
     } else {

@@ -41,23 +41,33 @@ void pack_a(const float* A, int64_t lda, int64_t mc, int64_t kc, float* Ap) {
   }
 }
 
-// Bp: for each NR-column strip, kc rows of NR values (zero padded).
+// Bp: for each NR-column strip, kc rows of NR values (zero padded). B is read
+// in bands of kBand rows, each band left to right: a few sequential streams
+// that the hardware prefetcher follows (weights usually come from memory),
+// written as contiguous kBand x NR blocks of each strip.
 template <int64_t kNR>
 void pack_b(const float* B, int64_t ldb, int64_t kc, int64_t nc, float* Bp) {
-  for (int64_t j0 = 0; j0 < nc; j0 += kNR) {
-    const int64_t nr = min64(kNR, nc - j0);
-    const float* b = B + j0;
-    if (nr == kNR) {
-      for (int64_t k = 0; k < kc; ++k) {
-        for (int64_t j = 0; j < kNR; ++j) Bp[j] = b[j];
+  constexpr int64_t kBand = 16;
+  const int64_t full = nc / kNR;
+  const int64_t rem = nc - full * kNR;
+  for (int64_t k0 = 0; k0 < kc; k0 += kBand) {
+    const int64_t kb = min64(kBand, kc - k0);
+    for (int64_t s = 0; s < full; ++s) {
+      const float* __restrict b = B + k0 * ldb + s * kNR;
+      float* __restrict d = Bp + s * kNR * kc + k0 * kNR;
+      for (int64_t k = 0; k < kb; ++k) {
+        for (int64_t j = 0; j < kNR; ++j) d[j] = b[j];
         b += ldb;
-        Bp += kNR;
+        d += kNR;
       }
-    } else {
-      for (int64_t k = 0; k < kc; ++k) {
-        for (int64_t j = 0; j < kNR; ++j) Bp[j] = j < nr ? b[j] : 0.0f;
+    }
+    if (rem != 0) {
+      const float* b = B + k0 * ldb + full * kNR;
+      float* d = Bp + full * kNR * kc + k0 * kNR;
+      for (int64_t k = 0; k < kb; ++k) {
+        for (int64_t j = 0; j < kNR; ++j) d[j] = j < rem ? b[j] : 0.0f;
         b += ldb;
-        Bp += kNR;
+        d += kNR;
       }
     }
   }
@@ -192,6 +202,35 @@ void gemm_packed(int64_t M, int64_t N, int64_t K, float alpha, const float* A, i
     for (int64_t pc = 0; pc < K; pc += kKC) {
       const int64_t kc = min64(kKC, K - pc);
       const float beta_eff = pc == 0 ? beta : 1.0f;
+      if (M <= kMC) {
+        // One block of rows (small M, e.g. a linear layer over a sequence): B
+        // (typically weights, coming from memory) is packed one strip at a
+        // time, just before its row tiles run, and the next strip's rows are
+        // prefetched a few at a time from those tiles, so the memory traffic
+        // overlaps the arithmetic instead of preceding it.
+        pack_a<kMR>(A + pc, lda, M, kc, Ap);
+        const float* bsrc = B + pc * ldb + jc;
+        const int64_t tiles = (M + kMR - 1) / kMR;
+        const int64_t rows_per_tile = (kc + tiles - 1) / tiles;
+        for (int64_t jr = 0; jr < nc; jr += kNR) {
+          const int64_t nr = min64(kNR, nc - jr);
+          pack_b<kNR>(bsrc + jr, ldb, kc, nr, Bp);
+          const bool prefetch_next = jr + kNR < nc;
+          for (int64_t ir = 0, t = 0; ir < M; ir += kMR, ++t) {
+            if (prefetch_next) {
+              const int64_t k0 = t * rows_per_tile, k1 = min64(kc, k0 + rows_per_tile);
+              for (int64_t k = k0; k < k1; ++k) {
+                const float* r = bsrc + k * ldb + jr + kNR;
+                __builtin_prefetch(r);
+                __builtin_prefetch(r + kNR - 1);
+              }
+            }
+            micro(kc, Ap + ir * kc, Bp, acc);
+            store_tile<kMR, kNR>(acc, min64(kMR, M - ir), nr, alpha, beta_eff, C + ir * ldc + jc + jr, ldc);
+          }
+        }
+        continue;
+      }
       pack_b<kNR>(B + pc * ldb + jc, ldb, kc, nc, Bp);
       for (int64_t ic = 0; ic < M; ic += kMC) {
         const int64_t mc = min64(kMC, M - ic);

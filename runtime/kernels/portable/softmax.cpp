@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "portable/fast_math.h"
 #include "portable/util.h"
 
 namespace wick {
@@ -67,6 +68,20 @@ Error softmax_common(KernelContext& ctx, Value* const* args, int num_args, bool 
     for (int64_t i = 0; i < inner; ++i) {
       const float* xs = x + o * n * inner + i;
       float* ys = y + o * n * inner + i;
+      if (inner == 1 && !log) {
+        // softmax over a contiguous last dim: max, then exp into ys (vectorized
+        // exp_f32), then the sum in order, then the scaling.
+        float mx = -INFINITY;
+        for (int64_t k = 0; k < n; ++k) mx = xs[k] > mx ? xs[k] : mx;
+        // a NaN input makes its exp NaN, hence the sum and every output
+        if (std::isinf(mx) && mx < 0) mx = 0.0f;  // all -inf: avoid inf - inf
+        for (int64_t k = 0; k < n; ++k) ys[k] = exp_f32(xs[k] - mx);
+        float sum = 0.0f;
+        for (int64_t k = 0; k < n; ++k) sum += ys[k];
+        const float inv = 1.0f / sum;
+        for (int64_t k = 0; k < n; ++k) ys[k] *= inv;
+        continue;
+      }
       float mx = -INFINITY;
       for (int64_t k = 0; k < n; ++k) mx = xs[k * inner] > mx ? xs[k * inner] : mx;
       // NaN anywhere propagates through the sum below

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "portable/elementwise.h"
+#include "portable/fast_math.h"
 #include "portable/util.h"
 
 namespace wick {
@@ -44,7 +45,11 @@ Error floating_unary(KernelContext& ctx, Value* const* args, int num_args, F f) 
   return Error::Ok;
 }
 
-template <typename T> T sigmoid(T x) { return T(1) / (T(1) + std::exp(-x)); }
+template <typename T> WICK_ALWAYS_INLINE T sigmoid(T x) {
+  // float (also the compute type of float16/bfloat16): the vectorizable exp
+  if constexpr (std::is_same<T, float>::value) return 1.0f / (1.0f + exp_f32(-x));
+  else return T(1) / (T(1) + std::exp(-x));
+}
 
 #define WICK_FLOAT_UNARY(name, expr)                                          \
   Error name##_out(KernelContext& ctx, Value* const* args, int n) {           \
@@ -72,8 +77,26 @@ WICK_FLOAT_UNARY(log2, std::log2(x))
 WICK_FLOAT_UNARY(reciprocal, decltype(x)(1) / x)
 WICK_FLOAT_UNARY(rsqrt, decltype(x)(1) / std::sqrt(x))
 WICK_FLOAT_UNARY(sqrt, std::sqrt(x))
-WICK_FLOAT_UNARY(sigmoid, sigmoid(x))
 #undef WICK_FLOAT_UNARY
+
+// sigmoid: float32 in and out (same layout, walked linearly) takes a direct
+// loop over the vectorizable exp; everything else the generic path.
+Error sigmoid_out(KernelContext& ctx, Value* const* args, int n) {
+  Tensor *self, *out;
+  WICK_TRY(unary_io(ctx, args, n, 2, &self, &out));
+  if (self->dtype == ScalarType::Float32 && out->dtype == ScalarType::Float32) {
+    const float* __restrict x = self->data_as<const float>();
+    float* __restrict y = out->data_as<float>();
+    const int64_t count = self->numel();
+    if (x == y) {
+      for (int64_t i = 0; i < count; ++i) y[i] = sigmoid(y[i]);
+    } else {
+      for (int64_t i = 0; i < count; ++i) y[i] = sigmoid(x[i]);
+    }
+    return Error::Ok;
+  }
+  return floating_unary(ctx, args, n, [](auto x) -> decltype(x) { return sigmoid(x); });
+}
 
 // Floating-only activations (PyTorch has no integer kernels for them).
 Error check_floating_input(KernelContext& ctx, const Tensor& self) {
@@ -274,7 +297,12 @@ Error hardtanh_out(KernelContext& ctx, Value* const* args, int num_args) {
     using C = typename decltype(tag)::type;
     const C l = std::is_integral<C>::value ? C(lo->scalar_as_int()) : C(lo->scalar_as_double());
     const C h = std::is_integral<C>::value ? C(hi->scalar_as_int()) : C(hi->scalar_as_double());
-    map_unary<C>(*self, *out, [l, h](C x) { return x < l ? l : (x > h ? h : x); });
+    // min(max(x, l), h) as two selects (no data-dependent branch, so the loop
+    // vectorizes to max/min); NaN passes through both, as in PyTorch's clamp.
+    map_unary<C>(*self, *out, [l, h](C x) {
+      const C y = x < l ? l : x;
+      return y > h ? h : y;
+    });
   });
   return Error::Ok;
 }
