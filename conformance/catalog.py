@@ -33,7 +33,7 @@ the program itself carries the non-identity dim order).
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 FLOAT_DTYPES = ("float32", "float64", "float16", "bfloat16")
@@ -48,6 +48,10 @@ class Built:
     inputs: tuple
     dynamic_shapes: Any = None
     more_inputs: list = field(default_factory=list)
+    # Computes the eager reference instead of module (e.g. in float64, rounded
+    # to the dtype, where PyTorch's reduced-precision kernel is the less
+    # accurate one); None: the module itself.
+    eager: Any = None
 
 
 @dataclass(frozen=True)
@@ -94,17 +98,55 @@ EDGE_ACCUMULATE = [float("nan"), float("inf"), float("-inf"), -0.0]
 
 
 def make(shape, dtype: str, gen, kind: str = "normal"):
-    """A seeded tensor. kinds: normal, positive, edge, edge_accumulate, index:N."""
+    """A seeded tensor. kinds: normal, positive, edge, edge_accumulate, index:N,
+    and for the generated op cases: unit (|x| < 1), ge1 (x >= 1), nonzero,
+    small (integers in [-5, 5]), exponent (small non-negative), near1 (products
+    stay finite), sparse (mostly zero: any/bool conversions see both values),
+    distinct (no ties: sort, argmax, max pooling), edge_nonzero (edge values
+    without integer zeros: divisors), perm:N (distinct indices below N),
+    rowperm:N (distinct indices below N in each row)."""
     torch = _torch()
     dt = _dtype(dtype)
     if kind.startswith("index:"):
         return torch.randint(0, int(kind.split(":")[1]), shape, generator=gen, dtype=dt)
+    if kind.startswith("perm:"):
+        return torch.randperm(int(kind.split(":")[1]), generator=gen)[:shape[0]].to(dt)
+    if kind.startswith("rowperm:"):
+        n = int(kind.split(":")[1])
+        rows = [torch.randperm(n, generator=gen)[:shape[-1]] for _ in range(shape[0])]
+        return torch.stack(rows).to(dt)
+    numel = 1
+    for s in shape:
+        numel *= s
+    if kind == "distinct":
+        if dtype in FLOAT_DTYPES:
+            # distinct at every precision: multiples of 1/8 (exact in bfloat16 up to 32)
+            return ((torch.randperm(numel, generator=gen).to(torch.float64) - numel / 2) / 8).reshape(shape).to(dt)
+        lo = 0 if dtype == "uint8" else -min(numel // 2, 100)
+        return (torch.randperm(numel, generator=gen) + lo).reshape(shape).to(dt)
     if dtype == "bool":
+        if kind == "sparse":
+            return torch.rand(shape, generator=gen) > 0.8
         return torch.rand(shape, generator=gen) > 0.5
+    if kind == "sparse":
+        x = make(shape, dtype, gen, "small")
+        return torch.where(torch.rand(shape, generator=gen) > 0.7, x, torch.zeros((), dtype=dt))
     if dtype in FLOAT_DTYPES:
         x = torch.randn(shape, generator=gen, dtype=torch.float64)
         if kind == "positive":
             x = x.abs() + 0.05
+        elif kind == "unit":
+            x = torch.rand(shape, generator=gen, dtype=torch.float64) * 1.9 - 0.95
+        elif kind == "ge1":
+            x = x.abs() * 2 + 1
+        elif kind == "nonzero":
+            x = torch.where(x.abs() < 0.1, torch.full_like(x, 0.5), x)
+        elif kind == "small":
+            x = torch.randint(-4, 5, shape, generator=gen).to(torch.float64) / 2
+        elif kind == "exponent":
+            x = torch.rand(shape, generator=gen, dtype=torch.float64) * 3
+        elif kind == "near1":
+            x = torch.rand(shape, generator=gen, dtype=torch.float64) + 0.5
         if kind.startswith("edge"):
             x = x * 3
             specials = (EDGE_ACCUMULATE if kind == "edge_accumulate" else
@@ -112,18 +154,30 @@ def make(shape, dtype: str, gen, kind: str = "normal"):
             flat = x.flatten()
             n = flat.numel()
             perm = torch.randperm(n, generator=gen)
-            take = max(1, n // 3) if kind == "edge" else max(1, n // 16)
+            take = max(1, n // 16) if kind == "edge_accumulate" else max(1, n // 3)
             vals = torch.tensor(specials, dtype=torch.float64)
             for j, i in enumerate(perm[:take].tolist()):
                 flat[i] = vals[j % len(vals)]
             x = flat.reshape(shape)
         return x.to(dt)
     info = torch.iinfo(dt)
-    lo, hi = (max(info.min, -100), min(info.max, 100)) if kind != "positive" else (1, min(info.max, 100))
+    lo, hi = max(info.min, -100), min(info.max, 100)
+    if kind in ("positive", "ge1"):
+        lo = 1
+    elif kind == "unit":
+        lo, hi = max(info.min, -1), 1
+    elif kind in ("small", "near1"):
+        lo, hi = max(info.min, -2 if kind == "near1" else -5), 2 if kind == "near1" else 5
+    elif kind == "exponent":
+        lo, hi = 0, 3
     x = torch.randint(lo, hi + 1, shape, generator=gen, dtype=torch.int64)
-    if kind == "edge":
+    if kind in ("nonzero", "edge_nonzero"):
+        x = torch.where(x == 0, torch.ones_like(x), x)
+    if kind.startswith("edge"):
         flat = x.flatten()
         specials = [info.min, info.max, 0, -1 if info.min < 0 else 1, 1, info.max - 1]
+        if kind == "edge_nonzero":
+            specials = [v for v in specials if v != 0]
         perm = torch.randperm(flat.numel(), generator=gen)
         for j, i in enumerate(perm[:max(1, flat.numel() // 3)].tolist()):
             flat[i] = specials[j % len(specials)]
@@ -172,6 +226,17 @@ class _Builder:
         assert case.id not in self.ids, case.id
         self.ids.add(case.id)
         self.cases.append(case)
+
+    def add_or_promote(self, case: Case) -> None:
+        """Adds a generated case; where a hand-written case has its id, keeps
+        that one (moved to the default tier when the generated one is default)."""
+        if case.id not in self.ids:
+            self.add(case)
+            return
+        if case.tier == "default":
+            for i, c in enumerate(self.cases):
+                if c.id == case.id and c.tier != "default":
+                    self.cases[i] = replace(c, tier="default")
 
 
 BINARY_SHAPES = {
@@ -484,6 +549,85 @@ def _multi_builder(cid, fn, shapes, dtype, kind="normal"):
     return build
 
 
+# ---------------------------------------------------------------- generated op cases (conformance/op_specs.py)
+
+# Views run as their *_copy twins (wick.edge.VIEW_TO_COPY): the case's op is
+# the name in the Edge graph, which is what a partitioner claims.
+VIEW_TO_COPY = {
+    "aten.view.default": "aten.view_copy.default", "aten.permute.default": "aten.permute_copy.default",
+    "aten.expand.default": "aten.expand_copy.default", "aten.slice.Tensor": "aten.slice_copy.Tensor",
+    "aten.split_with_sizes.default": "aten.split_with_sizes_copy.default",
+    "aten.alias.default": "aten.alias_copy.default", "aten.unsqueeze.default": "aten.unsqueeze_copy.default",
+    "aten.squeeze.dims": "aten.squeeze_copy.dims", "aten.squeeze.dim": "aten.squeeze_copy.dim",
+    "aten.select.int": "aten.select_copy.int", "aten.diagonal.default": "aten.diagonal_copy.default",
+    "aten.as_strided.default": "aten.as_strided_copy.default",
+}
+COPY_TO_VIEW = {v: k for k, v in VIEW_TO_COPY.items()}
+EDGE_DTYPES = ("float32", "float16", "bfloat16", "int8")
+
+
+class _Ctx:
+    """What a generated call sees besides its tensors: the dtype and the
+    Python scalar of the case."""
+
+    def __init__(self, dtype: str, scalar: tuple):
+        self.T = _torch()
+        self.dtype = dtype
+        self.dt = _dtype(dtype)
+        self.is_float = dtype in FLOAT_DTYPES
+        self.s = scalar[0] if self.is_float else scalar[2] if dtype == "bool" else scalar[1]
+
+
+def _in_scope(scope: str, dtype: str) -> bool:
+    return dtype == "float32" or scope == "all" or (scope == "edge" and dtype in EDGE_DTYPES) or \
+        (scope == "floats" and dtype in FLOAT_DTYPES)
+
+
+def _generated_cases(b: _Builder) -> None:
+    from . import op_specs
+
+    for spec in op_specs.specs():
+        edge_op = VIEW_TO_COPY.get(spec.op, spec.op)
+        for dtype in spec.dtypes:
+            if (spec.op, dtype) in op_specs.EXCLUDED_CELLS:
+                continue
+            for v in spec.variants:
+                if not _in_scope(v.scope, dtype):
+                    continue
+                if v.family == "edge" and dtype == "bool":
+                    continue
+                cid = f"op/{edge_op[5:]}/{dtype}/{v.family}"
+                b.add_or_promote(Case(cid, "op", 1, edge_op, dtype, v.family, spec.cls,
+                                      build=_spec_builder(cid, spec, v, dtype)))
+
+
+def _spec_builder(cid, spec, variant, dtype):
+    def build() -> Built:
+        torch = _torch()
+        gen = _gen(cid)
+        ctx = _Ctx(dtype, spec.scalar)
+        if callable(variant.inputs):
+            inputs = tuple(variant.inputs(ctx, gen))
+        else:
+            inputs = []
+            for d in variant.inputs:
+                t = make(d.shape, d.dtype or dtype, gen, d.kind)
+                inputs.append(_channels_last(t) if d.cl else t)
+            inputs = tuple(inputs)
+        pkt, overload = spec.op[5:].rsplit(".", 1)
+        op = getattr(getattr(torch.ops.aten, pkt), overload)
+        fn = variant.fn
+        module = _Fn.of(lambda m, *ts: fn(op, ctx, *ts))
+        eager = None
+        if dtype in spec.ref_f64:
+            def eager(*ts):
+                wide = tuple(t.double() if t.is_floating_point() else t for t in ts)
+                out = fn(op, _Ctx("float64", spec.scalar), *wide)
+                return out.to(ctx.dt) if isinstance(out, torch.Tensor) else type(out)(o.to(ctx.dt) for o in out)
+        return Built(module, inputs, eager=eager)
+    return build
+
+
 # ---------------------------------------------------------------- patterns, models, int8, dynamic
 
 def _patterns() -> dict[str, Callable[[], tuple]]:
@@ -694,6 +838,7 @@ def catalog() -> list[Case]:
         _conv_cases(b)
         _module_op_cases(b)
         _copy_cases(b)
+        _generated_cases(b)
         _structured_cases(b)
         _CATALOG = b.cases
     return _CATALOG

@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from . import tolerances
+from .catalog import COPY_TO_VIEW
 from .worker import FAIL, NOT_CLAIMED, PASS, REFERENCE_UNAVAILABLE, UNAVAILABLE
 
 SCHEMA = "wick.conformance.report/1"
@@ -126,6 +127,7 @@ def _coverage(rows: list[dict], core_ops: list[str]) -> dict:
     claimed_dtypes = sorted({d for _, d in claimed_pairs})
     anywhere = sorted({op for r in rows for op in r["claimed_ops"]})
     core = set(core_ops)
+    core_in_selection = sorted({COPY_TO_VIEW.get(op, op) for op in catalog_ops} & core)
     structured = {}
     for kind in ("pattern", "model", "int8", "dynamic"):
         rs = [r for r in rows if r["kind"] == kind]
@@ -144,10 +146,28 @@ def _coverage(rows: list[dict], core_ops: list[str]) -> dict:
         "matrix": {op: {d: ("claimed" if (op, d) in claimed_pairs else "not claimed")
                         for o, d in pairs if o == op} for op in catalog_ops},
         "claimed_outside_op_cases": [op for op in anywhere if op not in catalog_ops],
-        "core_aten_total": len(core), "core_aten_in_catalog": len([o for o in catalog_ops if o in core]),
-        "core_aten_not_in_catalog": sorted(core - set(catalog_ops)),
+        "core_aten_total": len(core), "core_aten_in_catalog": len(core_in_selection),
+        "core_aten_not_in_catalog": sorted(core - set(core_in_selection)),
+        "excluded": exclusions(),
         "structured": structured,
     }
+
+
+def exclusions() -> dict:
+    """What the catalog leaves out on purpose, with the reasons (conformance/op_specs.py):
+    whole core overloads, (overload, dtype) cells, and variants of covered overloads."""
+    from . import op_specs
+
+    ops = dict(op_specs.EXCLUDED)
+    try:
+        from wick.ops_table import EXCEPTIONS
+    except ImportError:  # pragma: no cover - an older core
+        EXCEPTIONS = {}
+    for op, why in EXCEPTIONS.items():
+        ops.setdefault(op, f"no portable kernel by design: {why}")
+    return {"ops": dict(sorted(ops.items())),
+            "cells": [{"op": op, "dtype": d, "reason": why} for (op, d), why in sorted(op_specs.EXCLUDED_CELLS.items())],
+            "variants": dict(sorted(op_specs.EXCLUDED_VARIANTS.items()))}
 
 
 DIST_EDGES = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
@@ -488,8 +508,21 @@ def render_html(rep: dict) -> str:
     if c["claimed_outside_op_cases"]:
         out.append("<p>Also claimed (inside patterns/models, no op case of its own): " +
                    _e(", ".join(c["claimed_outside_op_cases"])) + "</p>")
-    out.append(f"<details><summary>core ATen ops without a case ({len(c['core_aten_not_in_catalog'])})</summary>"
+    out.append(f"<details><summary>core ATen ops without a case in this selection "
+               f"({len(c['core_aten_not_in_catalog'])})</summary>"
                f"<p><code>{_e(' '.join(c['core_aten_not_in_catalog']))}</code></p></details>")
+    ex = c.get("excluded") or {"ops": {}, "cells": [], "variants": {}}
+    out.append(f"<details><summary>left out of the catalog, with reasons ({len(ex['ops'])} ops, "
+               f"{len(ex['cells'])} op x dtype cells, {len(ex['variants'])} variants)</summary><table>"
+               "<tr><th>op</th><th>dtype / variant</th><th>reason</th></tr>")
+    for op, why in ex["ops"].items():
+        out.append(f"<tr><td><code>{_e(op)}</code></td><td>all</td><td class=msg>{_e(why)}</td></tr>")
+    for cell in ex["cells"]:
+        out.append(f"<tr><td><code>{_e(cell['op'])}</code></td><td>{_e(cell['dtype'])}</td>"
+                   f"<td class=msg>{_e(cell['reason'])}</td></tr>")
+    for op, why in ex["variants"].items():
+        out.append(f"<tr><td><code>{_e(op)}</code></td><td>variant</td><td class=msg>{_e(why)}</td></tr>")
+    out.append("</table></details>")
 
     out.append("<h2>Error distribution</h2><p>Each compared case's worst element: |delegated - reference| divided "
                "by the bound the tolerance policy allows for it (0 = bit-exact; beyond 1 fails).</p>")

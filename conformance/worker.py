@@ -146,8 +146,9 @@ def run_case(case, backend: str | None, compile_specs: list | None = None, relax
     export_inputs = run_inputs if case.family == "channels_last_export" else \
         tuple(x.contiguous() if isinstance(x, torch.Tensor) else x for x in run_inputs)
     input_sets = [run_inputs] + list(built.more_inputs)
+    reference_fn = built.eager or module
     with torch.no_grad():
-        eager = [_flatten(module(*inp)) for inp in input_sets]
+        eager = [_flatten(reference_fn(*inp)) for inp in input_sets]
 
     # 2. Export and Edge (the suite's side: failures here are not the backend's).
     stage("export")
@@ -278,6 +279,36 @@ def environment(backend: str | None) -> dict:
     return env
 
 
+def _memoize_cia_scan() -> None:
+    """Speed: every torch.export run_decompositions (one per case, in
+    wick.to_edge) scans all CompositeImplicitAutograd operators twice, about a
+    third of a small case's time. The result only changes when operators are
+    registered, so the worker memoizes it per registry size (a registration
+    by a plugin invalidates it). Skipped if torch's internals differ."""
+    try:
+        import torch
+        import torch._export.utils as utils
+        import torch.export.decomp_utils as decomp_utils
+        import torch.export.exported_program as exported_program
+    except ImportError:
+        return
+    scan = getattr(utils, "_collect_all_valid_cia_ops", None)
+    users = [m for m in (utils, decomp_utils, exported_program) if getattr(m, "_collect_all_valid_cia_ops", None) is scan]
+    if scan is None or not users:
+        return
+    cache: dict = {}
+
+    def memoized():
+        key = (len(torch._C._dispatch_get_all_op_names()), tuple(torch.ops._dir))
+        if key not in cache:
+            cache.clear()
+            cache[key] = scan()
+        return set(cache[key])
+
+    for m in users:
+        m._collect_all_valid_cia_ops = memoized
+
+
 def _warm_up() -> None:
     """One tiny export -> Edge -> program -> run before taking cases: the first
     torch.export in a process costs seconds, which must not count against the
@@ -320,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")
     from . import catalog
 
+    _memoize_cia_scan()
     cases = catalog.by_id()
     specs = [tuple(s.split("=", 1)) if "=" in s else (s, "") for s in args.spec]
     backend = None if args.backend == ":reference" else args.backend
