@@ -232,3 +232,28 @@ def test_refused_quantization_carries_a_reason_and_still_runs(model, inputs, nod
     got = wick.runtime.load(program.buffer).method("forward")(*inputs)
     got = got[0] if isinstance(got, (list, tuple)) else got
     torch.testing.assert_close(got, model(*inputs), rtol=1e-5, atol=1e-6)
+
+
+# ---- int8 across a delegate's edge ---------------------------------------------
+
+
+class SplitByTanh(torch.nn.Module):
+    """tanh has no XNNPACK op: the quantize's int8 result leaves one delegate
+    and enters the next (a 4-D int8 tensor, NCHW outside, NHWC inside)."""
+
+    def forward(self, x):
+        q = QD.quantize_per_tensor.default(x, 0.05, 3, -128, 127, torch.int8)
+        a = torch.tanh(QD.dequantize_per_tensor.default(q, 0.05, 3, -128, 127, torch.int8))
+        b = QD.dequantize_per_tensor.default(q, 0.05, 3, -128, 127, torch.int8)
+        return (a + b) * 2.0
+
+
+def test_int8_tensor_crosses_delegate_edges():
+    x = torch.randn(2, 3, 4, 5) * 3
+    edge = wick.to_edge_and_lower(torch.export.export(SplitByTanh(), (x,)), ["xnnpack"])
+    calls = [n for n in edge.exported_program.graph.nodes if n.op == "call_function" and "delegate" in n.name]
+    int8_args = [a for n in calls for a in n.args
+                 if isinstance(a, torch.fx.Node) and a.meta["val"].dtype == torch.int8]
+    assert len(calls) == 2 and len(int8_args) == 1, edge.exported_program.graph
+    got = run(wick.to_program(edge), (x,))
+    torch.testing.assert_close(got, SplitByTanh()(x), rtol=1e-6, atol=1e-6)
