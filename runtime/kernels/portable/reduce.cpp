@@ -147,7 +147,14 @@ Error accumulate(KernelContext& ctx, const Tensor& self, const bool* reduce, boo
           const int64_t st = inner[0];
           double s = 0.0;
           if (st == 1) {
-            for (int64_t i = 0; i < n; ++i) s += r[i];
+            // 8 independent double partial sums (vectorizes); in double the
+            // order changes the float result only in rare rounding ties
+            double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            int64_t i = 0;
+            for (; i + 8 <= n; i += 8)
+              for (int j = 0; j < 8; ++j) part[j] += r[i + j];
+            for (; i < n; ++i) s += r[i];
+            s += ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
           } else {
             for (int64_t i = 0; i < n; ++i) s += r[i * st];
           }
