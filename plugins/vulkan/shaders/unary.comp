@@ -23,6 +23,26 @@ float erf_(float v) {
   return v >= 0.0 ? 1.0 - r : r - 1.0;
 }
 
+// exp to a few ULP over the whole float range. GLSL's exp() may be computed
+// as exp2(x * log2(e)), whose rounding of the product costs ~|x| ULP near the
+// overflow bound (exp(88.5) was 12 ULP off on lavapipe). Cody-Waite range
+// reduction: x = n ln2 + r with |r| <= ln2/2, a degree-7 Taylor polynomial
+// for exp(r), then the exact scaling by 2^n in two halves (2^128 alone would
+// overflow before the product comes back in range), each power of two built
+// from its bits: ldexp() may itself go through an approximate exp2().
+float exp_(float v) {
+  if (isnan(v)) return v;
+  if (v > 88.72283935546875) return intBitsToFloat(0x7f800000);  // +inf, like expf
+  if (v < -103.972076416015625) return 0.0;
+  // `precise`: the driver's compiler must not reassociate the reduction.
+  float n = round(v * 1.4426950408889634);
+  precise float r = (v - n * 0.693145751953125) - n * 1.428606765330187e-06;  // ln2 = hi + lo, hi exact in 16 bits
+  precise float q = 1.0 + r * (1.0 + r * (0.5 + r * (0.16666667 + r * (0.041666668 + r * (0.008333334 +
+            r * (0.0013888889 + r * 0.0001984127))))));
+  int k = int(n), k1 = k / 2;
+  return q * intBitsToFloat((k1 + 127) << 23) * intBitsToFloat((k - k1 + 127) << 23);
+}
+
 // tanh that saturates instead of overflowing exp() for large |v|.
 float tanh_(float v) { return abs(v) > 9.0 ? sign(v) : tanh(v); }
 
@@ -54,7 +74,7 @@ void main() {
     case 5: o = v * sigmoid_(v); break;
     case 6: o = inversesqrt(v); break;
     case 7: o = sqrt(v); break;
-    case 8: o = exp(v); break;
+    case 8: o = exp_(v); break;
     case 9: o = -v; break;
     case 10: o = pow_(v, p2); break;
     case 11: o = v + p2; break;
