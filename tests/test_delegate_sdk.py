@@ -282,6 +282,17 @@ def test_cli_export_with_backend_and_inspect_shows_delegate_ops(site, tmp_path):
     assert [d["backend"] for d in delegates] == ["test_unary", "test_unary"]
     assert delegates[0]["ops"] == {"aten::relu.default": 1}
     assert delegates[0]["debug"] == {"op": "aten.relu.default"}  # the backend's debug map
+    text = subprocess.run([sys.executable, "-m", "wick.cli", "inspect", str(out)], capture_output=True,
+                          text=True).stdout
+    assert 'op: "aten.relu.default"' in text  # one line per debug key in the text view
+
+
+def test_inspect_text_shows_every_debug_key_even_after_a_long_one():
+    from wick.inspect_program import _debug_lines
+
+    lines = _debug_lines({"a_long": list(range(1000)), "vela": {"npu_cycles": 67531}})
+    assert lines[1].startswith("      a_long: [0, 1,") and lines[1].endswith(" ...") and len(lines[1]) < 420
+    assert lines[2] == '      vela: {"npu_cycles": 67531}'
 
 
 def test_generated_template_passes_its_own_tests(site, tmp_path):

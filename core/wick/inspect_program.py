@@ -15,6 +15,21 @@ from .fb.ValueKind import ValueKind
 _DTYPES = ["float32", "float64", "float16", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "bool"]
 
 
+def _debug_lines(debug: Any, width: int = 400) -> list[str]:
+    """The backend's debug map, one line per top-level key so that a short
+    entry (e.g. Vela's estimates) is not hidden behind a long one; each line is
+    cut at `width` characters (`--json` has everything)."""
+    if not debug:
+        return []
+    if not isinstance(debug, dict):
+        debug = {"debug": debug}
+    lines = ["    debug:"]
+    for key in sorted(debug):
+        text = json.dumps(debug[key], sort_keys=True, default=str)
+        lines.append(f"      {key}: {text if len(text) <= width else text[:width] + ' ...'}")
+    return lines
+
+
 def _debug_map(raw: Any) -> Any:
     """The backend's debug map, stored as JSON text (None when absent)."""
     if not raw:
@@ -98,6 +113,5 @@ def format_text(info: dict[str, Any]) -> str:
         for d in m["delegates"]:
             lines.append(f"  delegate -> {d['backend']}: blob {d['blob_bytes']:,} bytes, specs {d['compile_specs']}")
             lines += [f"    {count:5d}  {op}" for op, count in sorted(d["ops"].items())]
-            if d["debug"]:
-                lines.append(f"    debug: {json.dumps(d['debug'], sort_keys=True)[:2000]}")
+            lines += _debug_lines(d["debug"])
     return "\n".join(lines)
