@@ -577,7 +577,10 @@ EXCLUDED_CELLS: dict[tuple[str, str], str] = {
     **{(op, "bool"): _no_eager(k) for op, k in [
         ("aten.clamp.Tensor", "clamp_cpu"), ("aten.clamp.default", "clamp_scalar_cpu"),
         ("aten.fmod.Scalar", "fmod_cpu"), ("aten.remainder.Scalar", "remainder_cpu"),
-        ("aten.mm.default", "addmm_impl_cpu_")]},
+        ("aten.mm.default", "addmm_impl_cpu_"), ("aten.addmm.default", "addmm_impl_cpu_"),
+        ("aten.bmm.default", "bmm"), ("aten.div.Tensor_mode", "div_floor_cpu"), ("aten.fmod.Tensor", "fmod_cpu"),
+        ("aten.pow.Tensor_Tensor", "pow"), ("aten.remainder.Tensor", "remainder_cpu"),
+        ("aten.sub.Tensor", "bool subtraction is refused"), ("aten.sub.Scalar", "bool subtraction is refused")]},
     ("aten.pow.Tensor_Scalar", "bool"): "the portable kernel is registered for bool but refuses bool tensors "
                                         "(InvalidArgument): no reference to judge a backend by",
     **{("aten.avg_pool1d.default", d): _no_eager("avg_pool2d") for d in ("int8", "int16", "int32", "uint8")},
