@@ -331,8 +331,7 @@ def _emit(conv, node, kind, inputs, out_shape, qnode, rng, skipped, params=(), *
 
 
 def _conv(conv, node):
-    from .preprocess import phys
-    from .xgraph import DType, NONE, Op
+    from .xgraph import DType, Op
 
     x = _dq_input(conv, node.args[0])
     stride, padding, dilation, transposed, output_padding, groups = node.args[3:9]
@@ -366,9 +365,7 @@ def _conv(conv, node):
                          wq.shape[0] // groups]
     bdata, bscales = _qbias(bias, in_scale, wscales)
     bid = conv.g.constant(bdata, dtype=DType.QCInt32, channel_scales=bscales, channel_dim=0)
-    _emit(conv, node, kind, [x.q.id, fid, bid if bid is not None else NONE], out_shape, qnode, rng, skipped,
-          params=params)
-    del phys
+    _emit(conv, node, kind, [x.q.id, fid, bid], out_shape, qnode, rng, skipped, params=params)
     return True
 
 
