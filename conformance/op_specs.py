@@ -224,9 +224,12 @@ def _specs() -> list[Spec]:
             ("atan2.default", "transcendental", ALL, "normal", "normal", "edge"),
             ("maximum.default", "exact", ALL, "normal", "normal", "edge"),
             ("minimum.default", "exact", ALL, "normal", "normal", "edge"),
-            ("eq.Tensor", "exact", ALL, "small", "small", "edge"), ("ne.Tensor", "exact", ALL, "small", "small", "edge"),
-            ("lt.Tensor", "exact", ALL, "small", "small", "edge"), ("le.Tensor", "exact", ALL, "small", "small", "edge"),
-            ("gt.Tensor", "exact", ALL, "small", "small", "edge"), ("ge.Tensor", "exact", ALL, "small", "small", "edge"),
+            ("eq.Tensor", "exact", ALL, "small", "small", "edge"),
+            ("ne.Tensor", "exact", ALL, "small", "small", "edge"),
+            ("lt.Tensor", "exact", ALL, "small", "small", "edge"),
+            ("le.Tensor", "exact", ALL, "small", "small", "edge"),
+            ("gt.Tensor", "exact", ALL, "small", "small", "edge"),
+            ("ge.Tensor", "exact", ALL, "small", "small", "edge"),
             ("bitwise_and.Tensor", "exact", BITS, "normal", "normal", "edge"),
             ("bitwise_or.Tensor", "exact", BITS, "normal", "normal", "edge"),
             ("bitwise_xor.Tensor", "exact", BITS, "normal", "normal", "edge"),
@@ -317,9 +320,9 @@ def _specs() -> list[Spec]:
                                    extra=[one("large", (X(16, 4099),), lambda op, c, x: op(x, -1))]),
         "aten._softmax.default": red(F4, "accumulate", lambda op, c, x: op(x, -1, False)),
         "aten._log_softmax.default": red(F4, "accumulate", lambda op, c, x: op(x, -1, False)),
-        "aten.sort.default": red(ALL, "exact", lambda op, c, x: op(x, -1),
-                                 kind="distinct",
-                                 extra=[one("descending", (X(4, 9, kind="distinct"),), lambda op, c, x: op(x, 0, True))]),
+        "aten.sort.default": red(ALL, "exact", lambda op, c, x: op(x, -1), kind="distinct",
+                                 extra=[one("descending", (X(4, 9, kind="distinct"),),
+                                            lambda op, c, x: op(x, 0, True))]),
         "aten.topk.default": red(NOBOOL, "exact", lambda op, c, x: op(x, 3, -1), kind="distinct",
                                  extra=[one("smallest", (X(4, 9, kind="distinct"),),
                                             lambda op, c, x: op(x, 2, 0, False))]),
@@ -327,7 +330,8 @@ def _specs() -> list[Spec]:
         add(op, dts, cls, vs)
 
     # -- matmul, convolution
-    add("aten.mm.default", ALL, "accumulate", [one("basic", (X(7, 13, kind="small"), X(13, 5, kind="small")), _b, "all")])
+    add("aten.mm.default", ALL, "accumulate",
+        [one("basic", (X(7, 13, kind="small"), X(13, 5, kind="small")), _b, "all")])
     add("aten.bmm.default", NOBOOL, "accumulate",
         [one("basic", (X(2, 7, 13, kind="small"), X(2, 13, 5, kind="small")), _b, "all")])
     add("aten.addmm.default", NOBOOL, "accumulate",

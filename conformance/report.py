@@ -166,7 +166,8 @@ def exclusions() -> dict:
     for op, why in EXCEPTIONS.items():
         ops.setdefault(op, f"no portable kernel by design: {why}")
     return {"ops": dict(sorted(ops.items())),
-            "cells": [{"op": op, "dtype": d, "reason": why} for (op, d), why in sorted(op_specs.EXCLUDED_CELLS.items())],
+            "cells": [{"op": op, "dtype": d, "reason": why}
+                      for (op, d), why in sorted(op_specs.EXCLUDED_CELLS.items())],
             "variants": dict(sorted(op_specs.EXCLUDED_VARIANTS.items()))}
 
 

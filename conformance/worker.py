@@ -293,7 +293,8 @@ def _memoize_cia_scan() -> None:
     except ImportError:
         return
     scan = getattr(utils, "_collect_all_valid_cia_ops", None)
-    users = [m for m in (utils, decomp_utils, exported_program) if getattr(m, "_collect_all_valid_cia_ops", None) is scan]
+    users = [m for m in (utils, decomp_utils, exported_program)
+             if getattr(m, "_collect_all_valid_cia_ops", None) is scan]
     if scan is None or not users:
         return
     cache: dict = {}
