@@ -35,7 +35,7 @@ void main() {
     case 1: o = u - pf(22) * v; break;
     case 2: o = u * v; break;
     case 3: o = u / v; break;
-    case 4: o = pow(u, v); break;
+    case 4: o = pow_c(u, v); break;
     case 5: o = (isnan(u) || isnan(v)) ? u + v : max(u, v); break;
     default: o = (isnan(u) || isnan(v)) ? u + v : min(u, v); break;
   }

@@ -13,3 +13,34 @@ uint flat_id() {
 // The fused output activation of conv/matmul/binary: clamp(v, lo, hi), with
 // NaN kept (PyTorch's relu/hardtanh propagate NaN).
 float act(float v, float lo, float hi) { return isnan(v) ? v : min(max(v, lo), hi); }
+
+// C's powf, special cases included (GLSL's pow is undefined for x < 0 and
+// says nothing about zeros, infinities or NaN; PyTorch follows C).
+bool odd_integer(float e) { return floor(e) == e && abs(e) < 16777216.0 && mod(e, 2.0) == 1.0; }
+
+float pow_c(float v, float e) {
+  const float INF = intBitsToFloat(0x7f800000);
+  if (e == 0.0 || v == 1.0) return 1.0;
+  if (isnan(v) || isnan(e)) return intBitsToFloat(0x7fc00000);
+  if (e == 1.0) return v;
+  if (e == 2.0) return v * v;
+  if (v == 0.0) {  // +-0
+    bool keep_sign = odd_integer(e);
+    float r = e < 0.0 ? INF : 0.0;
+    return keep_sign && floatBitsToInt(v) < 0 ? -r : r;
+  }
+  if (isinf(e)) {
+    float a = abs(v);
+    if (a == 1.0) return 1.0;
+    return (a < 1.0) == (e < 0.0) ? INF : 0.0;
+  }
+  if (isinf(v)) {
+    float r = e < 0.0 ? 0.0 : INF;
+    return v < 0.0 && odd_integer(e) ? -r : r;
+  }
+  if (e == 0.5) return sqrt(v);  // v finite and nonzero here: NaN for v < 0, like powf
+  if (v > 0.0) return pow(v, e);
+  if (floor(e) != e) return intBitsToFloat(0x7fc00000);
+  float r = pow(-v, e);
+  return odd_integer(e) ? -r : r;
+}

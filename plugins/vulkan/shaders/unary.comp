@@ -48,17 +48,25 @@ float tanh_(float v) { return abs(v) > 9.0 ? sign(v) : tanh(v); }
 
 float sigmoid_(float v) { return 1.0 / (1.0 + exp(-v)); }
 
-// pow that follows C's powf for negative bases with integral exponents
-// (GLSL's pow is undefined for x < 0).
-float pow_(float v, float e) {
-  if (e == 2.0) return v * v;
-  if (e == 1.0) return v;
-  if (e == 0.0) return 1.0;
+// pow(x, scalar) as PyTorch computes it: exponents 0.5, 2, 3, -0.5, -1, -2
+// are sqrt / products / reciprocals (so pow(-inf, 0.5) is NaN and
+// pow(-0, 0.5) is -0, unlike C's powf); any other exponent is powf.
+float pow_scalar(float v, float e) {
   if (e == 0.5) return sqrt(v);
-  if (v >= 0.0) return pow(v, e);
-  if (floor(e) != e) return intBitsToFloat(0x7fc00000);
-  float r = pow(-v, e);
-  return (mod(e, 2.0) == 1.0) ? -r : r;
+  if (e == 2.0) return v * v;
+  if (e == 3.0) return v * v * v;
+  if (e == -0.5) return 1.0 / sqrt(v);
+  if (e == -1.0) return 1.0 / v;
+  if (e == -2.0) return 1.0 / (v * v);
+  return pow_c(v, e);
+}
+
+// log that keeps subnormal inputs: the driver's log may read only the
+// exponent field of a subnormal (log(1e-40) came out as -88.0, not -92.1).
+// A subnormal is m * 2^-149 with an integer m < 2^23, exact as a float.
+float log_(float v) {
+  if (v > 0.0 && v < 1.17549435e-38) return log(float(floatBitsToInt(v))) - 149.0 * 0.6931471805599453;
+  return log(v);
 }
 
 void main() {
@@ -76,12 +84,12 @@ void main() {
     case 7: o = sqrt(v); break;
     case 8: o = exp_(v); break;
     case 9: o = -v; break;
-    case 10: o = pow_(v, p2); break;
+    case 10: o = pow_scalar(v, p2); break;
     case 11: o = v + p2; break;
     case 12: o = v * p2; break;
     case 13: o = v / p2; break;
     case 14: o = abs(v); break;
-    case 15: o = log(v); break;
+    case 15: o = log_(v); break;
     case 16: o = v * clamp(v + 3.0, 0.0, 6.0) / 6.0; break;
     case 17: o = clamp(v + 3.0, 0.0, 6.0) / 6.0; break;
     case 18: o = 1.0 / v; break;

@@ -4,7 +4,7 @@ without torch, for the plugin descriptor)."""
 UNARY = ["relu", "hardtanh", "clamp", "sigmoid", "tanh", "gelu", "silu", "rsqrt", "sqrt", "exp", "neg", "abs",
          "log", "hardswish", "hardsigmoid", "reciprocal", "pow.Tensor_Scalar"]
 BINARY = ["add.Tensor", "add.Scalar", "sub.Tensor", "sub.Scalar", "mul.Tensor", "mul.Scalar", "div.Tensor",
-          "div.Scalar", "pow.Tensor_Tensor", "maximum", "minimum"]
+          "div.Scalar", "maximum", "minimum"]
 COMPUTE = ["convolution (2-D, groups/depthwise; batch norm folded)", "_native_batch_norm_legit_no_training",
            "mm", "bmm", "addmm", "linear", "max_pool2d_with_indices (values)", "avg_pool2d", "mean.dim",
            "sum.dim_IntList", "amax", "amin", "_softmax", "_log_softmax", "embedding"]

@@ -49,6 +49,10 @@ def _check_tensor(t: torch.Tensor, what: str, allow_index: bool = False) -> str 
 def refusal(node: torch.fx.Node, constant_names: set[str]) -> str | None:
     """None when a Vulkan shader runs `node`; otherwise why not."""
     t = node.target
+    if t is aten.pow.Tensor_Tensor:
+        # float32 exp2(e * log2(x)) loses ~10 ULP once results pass ~2^50, over
+        # the conformance bound; a double-float pow is not written yet.
+        return f"{t}: the shader's float32 pow is not within 8 ULP for large results; left to the portable kernels"
     if t not in SUPPORTED:
         return f"{t} is not covered by the Vulkan shaders"
     is_embedding = t is aten.embedding.default
