@@ -47,6 +47,12 @@ def _claimed(row: dict) -> bool:
     return row["verdict"] in (PASS, FAIL) or (row["verdict"] == REFERENCE_UNAVAILABLE and bool(row["claimed_ops"]))
 
 
+def _estimates_html(estimates: list[dict] | None) -> str:
+    """One line per delegate: the backend's own cost estimates (SDK key "estimates")."""
+    return "<br>".join(_e(", ".join(f"{k} {_num(v)}" for k, v in e.items()))
+                       for e in estimates or [])
+
+
 def _case_row(case, r: dict | None) -> dict:
     r = r or {"verdict": NOT_RUN, "message": "the run ended before this case"}
     row = {**case.describe(), "verdict": r.get("verdict"), "cause": r.get("cause"), "signal": r.get("signal"),
@@ -54,7 +60,7 @@ def _case_row(case, r: dict | None) -> dict:
            "claimed_ops": r.get("claimed_ops") or [], "target_claimed": bool(r.get("target_claimed")),
            "claimed_nodes": r.get("claimed_nodes"), "total_nodes": r.get("total_nodes"),
            "metrics": _compact(r.get("metrics")), "reference_check": _compact(r.get("reference_check")),
-           "notes": r.get("notes") or [],
+           "notes": r.get("notes") or [], "estimates": r.get("estimates") or [],
            "timings": {**{k: round(v, 6) for k, v in (r.get("timings") or {}).items()},
                        "wall_s": round(r.get("wall_s") or 0.0, 3)}}
     row["failing_ops"] = ([case.op] if case.kind in ("op", "dynamic") else row["claimed_ops"]) \
@@ -237,7 +243,7 @@ def build(cfg, env: dict, cases: list, results: dict[str, dict], elapsed_s: floa
         "failures": failures,
         "ops": _per_op(rows),
         "structured": [{k: r[k] for k in ("id", "kind", "op", "dtype", "verdict", "cause", "signal", "claimed_ops",
-                                          "claimed_nodes", "total_nodes", "metrics", "timings", "message")}
+                                          "claimed_nodes", "total_nodes", "metrics", "timings", "message", "estimates")}
                        for r in rows if r["kind"] != "op"],
         "coverage": _coverage(rows, core_ops),
         "error_distribution": _distribution(rows),
@@ -473,7 +479,8 @@ def render_html(rep: dict) -> str:
     if rep["structured"]:
         out.append("<h2>Patterns, models, int8, dynamic shapes</h2><table><tr><th>case</th><th>verdict</th>"
                    "<th>nodes claimed</th><th>ops claimed</th><th>max abs err</th><th>SNR dB</th>"
-                   "<th>worst err/bound</th><th>delegated ms</th><th>portable ms</th></tr>")
+                   "<th>worst err/bound</th><th>delegated ms</th><th>portable ms</th>"
+                   "<th>backend's estimates</th></tr>")
         for r in rep["structured"]:
             m = r["metrics"] or {}
             t = r["timings"]
@@ -483,7 +490,8 @@ def render_html(rep: dict) -> str:
                        f"<td>{_e(', '.join(r['claimed_ops']))}</td><td class=num>{_num(m.get('max_abs'))}</td>"
                        f"<td class=num>{_num(m.get('snr_db'))}</td><td class=num>{_num(m.get('worst_ratio'))}</td>"
                        f"<td class=num>{_num(t.get('delegated_s') and t['delegated_s'] * 1e3)}</td>"
-                       f"<td class=num>{_num(t.get('portable_s') and t['portable_s'] * 1e3)}</td></tr>")
+                       f"<td class=num>{_num(t.get('portable_s') and t['portable_s'] * 1e3)}</td>"
+                       f"<td>{_estimates_html(r.get('estimates'))}</td></tr>")
         out.append("</table>")
 
     c = rep["coverage"]

@@ -103,6 +103,13 @@ def _quantize(module, inputs, backend: str | None, specs: list) -> tuple[Any, st
     return convert_pt2e(prepared), source
 
 
+def _estimates(lowered) -> list[dict]:
+    """The reserved "estimates" entry of each delegate's debug map (the
+    engine's own cycle/memory figures, e.g. Vela's), in delegate order."""
+    return [dict(d.debug_map["estimates"]) for records in lowered.delegates.values() for d in records
+            if isinstance(d.debug_map.get("estimates"), dict)]
+
+
 def run_case(case, backend: str | None, compile_specs: list | None = None, relaxed: bool = False,
              emit: Emit | None = None) -> dict:
     """Runs one case. ``backend`` None checks only the reference (portable vs
@@ -192,6 +199,7 @@ def run_case(case, backend: str | None, compile_specs: list | None = None, relax
                 res["timings"]["lowering_s"] = time.perf_counter() - t0
                 reasons = sorted({r for m in report.reasons.values() for rs in m.values() for r in rs})
                 return finish(NOT_CLAIMED, None, "; ".join(reasons)[:300] or f"{backend} claims no node of this case")
+            res["estimates"] = _estimates(lowered)
             program = wick.to_program(lowered)
         except Exception as e:  # noqa: BLE001 - vendor partitioner/preprocess
             return finish(FAIL, "lowering_failed", _short(e))

@@ -116,7 +116,12 @@ class DelegateSubgraph:
 @dataclass
 class PreprocessResult:
     """The blob for the runtime half, plus a debug map (free-form, e.g. which
-    node became which backend operator) shown by reports."""
+    node became which backend operator) shown by reports.
+
+    One debug-map key is reserved: ``"estimates"``, a flat dict of numbers or
+    strings with the engine's own cost estimates for this blob (cycles,
+    memory, predicted latency, and which tool and configuration made them).
+    ``wick inspect`` and the conformance reports show it per delegate."""
 
     blob: bytes
     debug_map: dict[str, Any] = field(default_factory=dict)

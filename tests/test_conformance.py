@@ -404,3 +404,17 @@ def test_the_reference_agrees_with_eager_on_one_generated_case_per_op():
             bad.append((case.id, r["verdict"], r["message"][:200], r["notes"]))
     assert not bad, bad
     assert len(chosen) >= 160
+
+
+def test_backend_estimates_reach_the_case_rows_and_the_html():
+    # The SDK reserves the debug-map key "estimates" (e.g. Vela's cycles) for reports.
+    from types import SimpleNamespace
+
+    from wick.conformance import report, worker
+
+    with_estimates = SimpleNamespace(debug_map={"estimates": {"by": "Vela 5.2.0", "npu_cycles": 67531}, "x": 1})
+    without = SimpleNamespace(debug_map={"tosa": {}})
+    lowered = SimpleNamespace(delegates={"forward": [with_estimates, without]})
+    estimates = worker._estimates(lowered)
+    assert estimates == [{"by": "Vela 5.2.0", "npu_cycles": 67531}]
+    assert report._estimates_html(estimates) == "by Vela 5.2.0, npu_cycles 67531"
