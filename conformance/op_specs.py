@@ -200,7 +200,7 @@ def _specs() -> list[Spec]:
         add(f"aten.{name}.default", dts, cls, unary(dom))
     # Known differences of the portable kernels from eager PyTorch (EXCLUDED_VARIANTS): these
     # ops get no edge-value family (or only in the dtypes where they agree).
-    add("aten.sign.default", ALL, "exact", without_edge(unary()))
+    add("aten.sign.default", ALL, "exact", unary())
     for name in ("sinh", "cosh"):
         add(f"aten.{name}.default", ALL, "transcendental",
             tuple(replace(v, scope="floats") if v.family == "edge" else v for v in unary("small")))
@@ -556,8 +556,6 @@ EXCLUDED_VARIANTS = {
     "aten.index_put.default": "repeated indices without accumulate: which write wins is unspecified; the cases use "
                               "distinct indices",
     "aten.scatter.src": "repeated indices: which write wins is unspecified; the cases use distinct indices per row",
-    "aten.sign.default": "edge values: for NaN the portable kernel returns NaN where eager PyTorch returns 0 "
-                         "(a portable-kernel difference, reported to the core): no edge-value family",
     "aten.sinh.default": "integer inputs beyond ~89 overflow float32: the portable kernel returns 2.2e38 where eager "
                          "returns inf (a portable-kernel difference, reported): integer cases use small values and "
                          "the edge-value family runs for float dtypes only",

@@ -205,7 +205,7 @@ Error sign_out(KernelContext& ctx, Value* const* args, int n) {
   return same_dtype_unary(ctx, args, n, true, [](auto x) -> decltype(x) {
     using T = decltype(x);
     if constexpr (std::is_integral<T>::value) return T(x > 0) - T(x < 0);
-    else return x != x ? x : T(T(0) < x) - T(x < T(0));  // NaN stays NaN, +-0 -> 0
+    else return T(T(0) < x) - T(x < T(0));  // +-0 and NaN -> 0, as PyTorch
   });
 }
 Error ceil_out(KernelContext& ctx, Value* const* args, int n) {
