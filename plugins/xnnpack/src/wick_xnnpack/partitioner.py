@@ -98,6 +98,17 @@ def _float_tensor(v) -> bool:
     return isinstance(v, torch.Tensor) and v.dtype == torch.float32
 
 
+def shape_refusal(v: torch.Tensor) -> str | None:
+    """What XNNPACK cannot take about a tensor's shape: dynamic, rank > 4, empty."""
+    if any(not isinstance(s, int) for s in v.shape):
+        return "has a dynamic shape; XNNPACK runtimes here are built for static shapes"
+    if v.dim() > 4:
+        return f"a {v.dim()}-D tensor; this backend handles rank <= 4"
+    if v.numel() == 0:
+        return "an empty tensor (XNNPACK asserts on zero-size operands)"
+    return None
+
+
 def _common(node) -> str | None:
     """float32, static shapes, rank <= 4, for the output and runtime inputs."""
     outs = _val(node)
@@ -110,12 +121,9 @@ def _common(node) -> str | None:
             return "produces a non-tensor value"
         if v.dtype != torch.float32:
             return f"produces {v.dtype}; this backend runs float32 (int8 through quantize/dequantize patterns)"
-        if any(not isinstance(s, int) for s in v.shape):
-            return "has a dynamic shape; XNNPACK runtimes here are built for static shapes"
-        if v.dim() > 4:
-            return f"produces a {v.dim()}-D tensor; this backend handles rank <= 4"
-        if v.numel() == 0:
-            return "an empty tensor (XNNPACK asserts on zero-size operands)"
+        why = shape_refusal(v)
+        if why:
+            return why
     for a in node.all_input_nodes:
         v = _val(a)
         if isinstance(v, torch.Tensor) and v.dtype != torch.float32:

@@ -52,6 +52,22 @@ class T:
         return len(self.shape)
 
 
+def pad_params(node, rank: int) -> tuple[list[int], float]:
+    """constant_pad_nd's (pad, value) as XNNPACK's static_constant_pad wants
+    them: all pre-paddings then all post-paddings, per physical (NHWC for
+    4-D) dimension."""
+    pads = list(node.args[1])
+    value = float(node.args[2]) if len(node.args) > 2 and node.args[2] is not None else 0.0
+    pre, post = [0] * rank, [0] * rank
+    for i in range(len(pads) // 2):  # pads run from the last dimension backwards
+        d = rank - 1 - i
+        pre[d], post[d] = pads[2 * i], pads[2 * i + 1]
+    if rank == 4:
+        pre = [pre[0], pre[2], pre[3], pre[1]]
+        post = [post[0], post[2], post[3], post[1]]
+    return pre + post, value
+
+
 def phys(shape) -> tuple[int, ...]:
     """Physical (XNNPACK) dims of a logical shape: NHWC for 4-D."""
     shape = tuple(int(s) for s in shape)
@@ -513,18 +529,9 @@ class Converter:
 
     def pad(self, node):
         x = self.t(node.args[0])
-        pads = list(node.args[1])
-        value = float(node.args[2]) if len(node.args) > 2 and node.args[2] is not None else 0.0
-        rank = x.rank
-        pre, post = [0] * rank, [0] * rank
-        for i in range(len(pads) // 2):
-            d = rank - 1 - i
-            pre[d], post[d] = pads[2 * i], pads[2 * i + 1]
-        if rank == 4:
-            pre = [pre[0], pre[2], pre[3], pre[1]]
-            post = [post[0], post[2], post[3], post[1]]
+        params, value = pad_params(node, x.rank)
         out_shape = tuple(int(s) for s in node.meta["val"].shape)
-        self.env[node] = self.new(Op.StaticConstantPad, [x.id], out_shape, node, params=pre + post, alpha=value)
+        self.env[node] = self.new(Op.StaticConstantPad, [x.id], out_shape, node, params=params, alpha=value)
 
     def resize(self, node):
         x = self.t(node.args[0])

@@ -86,6 +86,8 @@ def qparams(node) -> tuple[float, int]:
 def refusal(node, ctx):
     """None (claimed), a reason, or NOT_QUANTIZED (not a quantization op: the
     other rules decide)."""
+    from .partitioner import shape_refusal
+
     if node.op != "call_function" or not _is_qd(node):
         return NOT_QUANTIZED
     if ctx.is_const(node):
@@ -107,12 +109,9 @@ def refusal(node, ctx):
     for v in (val, sval):
         if not isinstance(v, torch.Tensor):
             return "not a tensor"
-        if any(not isinstance(s, int) for s in v.shape):
-            return "has a dynamic shape; XNNPACK runtimes here are built for static shapes"
-        if v.dim() > 4:
-            return f"a {v.dim()}-D tensor; this backend handles rank <= 4"
-        if v.numel() == 0:
-            return "an empty tensor (XNNPACK asserts on zero-size operands)"
+        why = shape_refusal(v)
+        if why:
+            return why
     if node.target == q and sval.dtype != torch.float32:
         return f"quantizes a {sval.dtype} tensor"
     if node.target == dq:
@@ -525,6 +524,7 @@ def _view(conv, node):
 
 
 def _pad(conv, node):
+    from .preprocess import pad_params
     from .xgraph import Op
 
     x = _dq_input(conv, node.args[0])
@@ -534,18 +534,10 @@ def _pad(conv, node):
     pads = list(node.args[1])
     if chain is None or any(p < 0 for p in pads):
         return False
-    value = float(node.args[2]) if len(node.args) > 2 and node.args[2] is not None else 0.0
-    rank = x.q.rank
-    pre, post = [0] * rank, [0] * rank
-    for i in range(len(pads) // 2):
-        d = rank - 1 - i
-        pre[d], post[d] = pads[2 * i], pads[2 * i + 1]
-    if rank == 4:
-        pre = [pre[0], pre[2], pre[3], pre[1]]
-        post = [post[0], post[2], post[3], post[1]]
+    params, value = pad_params(node, x.q.rank)
     qnode, rng, skipped = chain
     _emit(conv, node, Op.StaticConstantPad, [x.q.id], tuple(int(s) for s in node.meta["val"].shape), qnode, rng,
-          skipped, params=pre + post, alpha=value)
+          skipped, params=params, alpha=value)
     return True
 
 
