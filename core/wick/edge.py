@@ -161,13 +161,58 @@ _ASSERTION_OPS = {
 }
 
 
+_SYMBOLIC_VALUES = (torch.SymInt, torch.SymFloat, torch.SymBool, int, float, bool)
+
+
 def _drop_assertions(ep: ExportedProgram) -> None:
+    """Drops the assertions, then the symbolic arithmetic that only fed them
+    (the ``u0 >= 0`` and ``u0 <= 8`` of a torch._check on a Tensor.item()
+    result, the guards of nonzero's output size): their bounds are already in
+    ep.range_constraints, where the program builder reads them."""
     for gm in ep.graph_module.modules():
         if not isinstance(gm, torch.fx.GraphModule):
             continue
-        for node in list(gm.graph.nodes):
-            if node.op == "call_function" and node.target in _ASSERTION_OPS and not node.users:
+        for node in reversed(list(gm.graph.nodes)):  # users before their inputs, so chains go in one pass
+            if node.op != "call_function" or node.users:
+                continue
+            if node.target in _ASSERTION_OPS or isinstance(node.meta.get("val"), _SYMBOLIC_VALUES):
                 gm.graph.erase_node(node)
+
+
+def _scalar_overload(op: torch._ops.OpOverload, positions: set[int]) -> torch._ops.OpOverload | None:
+    """The overload of ``op``'s packet that takes a Scalar at ``positions``
+    where ``op`` takes a Tensor, and is otherwise the same (mul.Tensor ->
+    mul.Scalar), or None."""
+    want = [(a.name, "number" if i in positions else str(a.type)) for i, a in enumerate(op._schema.arguments)]
+    packet = getattr(torch.ops.aten, op._schema.name.split("::")[1])
+    for name in packet.overloads():
+        cand = getattr(packet, name)
+        if [(a.name, str(a.type)) for a in cand._schema.arguments] == want:
+            return cand
+    return None
+
+
+def _use_scalar_overloads(ep: ExportedProgram) -> None:
+    """A Tensor.item() result passed where the schema wants a Tensor (x * s
+    exports as mul.Tensor(x, s)) is a wrapped Python scalar to PyTorch; the
+    Edge dialect calls the Scalar overload instead, so that every Tensor
+    argument is a tensor."""
+    for node in _all_nodes(ep):
+        if node.op != "call_function" or not isinstance(node.target, torch._ops.OpOverload):
+            continue
+        schema = node.target._schema.arguments
+        positions = {i for i, a in enumerate(node.args)
+                     if i < len(schema) and str(schema[i].type) == "Tensor" and isinstance(a, torch.fx.Node)
+                     and isinstance(a.meta.get("val"), (torch.SymInt, torch.SymFloat, torch.SymBool))}
+        if not positions:
+            continue
+        scalar = _scalar_overload(node.target, positions) if node.target.namespace == "aten" else None
+        if scalar is None:
+            names = ", ".join(schema[i].name for i in sorted(positions))
+            raise ExportError(
+                f"operator {node.target} takes a tensor as '{names}' but gets a Python number computed at run time "
+                f"(Tensor.item()); it comes from {_source_line(node)}. Keep the value a tensor there (drop .item()).")
+        node.target = scalar
 
 
 def _replace_views(ep: ExportedProgram) -> None:
@@ -180,18 +225,34 @@ def _replace_views(ep: ExportedProgram) -> None:
             gm.recompile()
 
 
+def _max_all(x: torch.Tensor) -> torch.Tensor:
+    return torch.ops.aten.amax.default(x, [])
+
+
+def _min_all(x: torch.Tensor) -> torch.Tensor:
+    return torch.ops.aten.amin.default(x, [])
+
+
+# Tensor.max() / Tensor.min() without a dim export as aten.max.default /
+# aten.min.default, which are not core and which torch's tables leave alone;
+# amax / amin over every dim are the same reduction (NaN propagates in both).
+_FULL_REDUCTIONS = {torch.ops.aten.max.default: _max_all, torch.ops.aten.min.default: _min_all}
+
+
 def to_edge(programs: ExportedProgram | dict[str, ExportedProgram], decompositions: dict | None = None) -> EdgeProgram:
     """Decomposes to core ATen and verifies. ``programs`` is one ExportedProgram
     (method "forward") or a dict of method name to ExportedProgram."""
     if isinstance(programs, ExportedProgram):
         programs = {"forward": programs}
     table = torch.export.default_decompositions()
+    table.update(_FULL_REDUCTIONS)
     if decompositions:
         table.update(decompositions)
     methods = {}
     for name, ep in programs.items():
         edge = ep.run_decompositions(table)
         _drop_assertions(edge)
+        _use_scalar_overloads(edge)
         _replace_views(edge)
         verify_edge(edge)
         methods[name] = edge

@@ -26,8 +26,6 @@ _SHORT = {"float32": "f32", "float64": "f64", "float16": "f16", "bfloat16": "bf1
 
 # Overloads with no kernel by design (see tests/test_op_coverage.py NOT_KERNELS).
 EXCEPTIONS = {
-    "aten._local_scalar_dense.default": "returns a Python scalar (Tensor.item()); no out tensor to plan",
-    "aten.resize_.default": "in-place resize, no out-variant; capacities are planned ahead of time",
     "aten._fft_r2c.default": "complex output; Wick has no complex dtype",
     "aten._fft_c2r.default": "complex input; Wick has no complex dtype",
     "aten.sym_size.int": "runs as wick::sym_size.int (symbolic shapes), not an aten kernel",
@@ -59,7 +57,12 @@ def kernel_name(op: Any) -> str | None:
     key = str(op)
     if key in _VIEW_KERNELS:
         return _VIEW_KERNELS[key]
-    from .program_builder import out_variant
+    from .program_builder import IN_PLACE_OPS, SYM_OP_NAMES, out_variant
+
+    if op in IN_PLACE_OPS:
+        return IN_PLACE_OPS[op]
+    if key == "aten._local_scalar_dense.default":  # a scalar kernel, like wick::sym_size.int
+        return SYM_OP_NAMES[op]
 
     try:
         return out_variant(op)[0]

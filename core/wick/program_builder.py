@@ -39,9 +39,15 @@ DTYPE_CODES = {
 }
 MEMORY_FORMAT_CODES = {torch.contiguous_format: 0, torch.preserve_format: 1, torch.channels_last: 2}
 
-# Ops the runtime implements as scalar kernels on symbolic sizes.
+# In-place ops called with their own schema (no out argument): the result is
+# the value of `self`, which must be a tensor the method plans itself.
+IN_PLACE_OPS = {torch.ops.aten.resize_.default: "aten::resize_"}
+
+# Ops the runtime implements as scalar kernels on symbolic values: their
+# arguments, then one scalar value the kernel writes.
 SYM_OP_NAMES = {
     torch.ops.aten.sym_size.int: "wick::sym_size.int",
+    torch.ops.aten._local_scalar_dense.default: "wick::_local_scalar_dense",
     operator.add: "_operator::add",
     operator.sub: "_operator::sub",
     operator.mul: "_operator::mul",
@@ -51,7 +57,7 @@ SYM_OP_NAMES = {
 # Never evaluated ahead of time even when all inputs are constant.
 _NOT_FOLDABLE = {torch.ops.aten.rand.default, torch.ops.aten.randn.default, torch.ops.aten.randperm.default,
                  torch.ops.aten.native_dropout.default, torch.ops.aten.empty.memory_format,
-                 torch.ops.aten.empty_strided.default}
+                 torch.ops.aten.empty_strided.default, *IN_PLACE_OPS}
 _FOLD_LIMIT_BYTES = 64 << 20
 # Dequantizing a constant ahead of time would store quantized weights as
 # float32 again; keep the int8 bytes in the file and dequantize at run time.
@@ -122,6 +128,11 @@ def out_variant(op: torch._ops.OpOverload) -> tuple[str, list[str], list[str]]:
                           f"decompose it into core ATen ops before export.")
     _OUT_VARIANTS[op] = result
     return result
+
+
+def _mutated(node: torch.fx.Node) -> bool:
+    """Whether an in-place op (resize_) changes the tensor of ``node``."""
+    return any(u.target in IN_PLACE_OPS and u.args and u.args[0] is node for u in node.users)
 
 
 def _is_ordered_subset(part: list, whole: list) -> bool:
@@ -230,6 +241,20 @@ class _MethodBuilder:
             return int(expr), False
         bound = expr.subs(self.upper)
         if not bound.is_number:
+            # Sizes like Min(8, u0) (x[:k] with k from Tensor.item()) are
+            # bounded even where a symbol is not: ask sympy's value ranges.
+            from torch.utils._sympy.value_ranges import bound_sympy
+
+            upper = bound_sympy(expr, dict(self.ep.range_constraints)).upper
+            if upper.is_Integer:
+                bound = upper
+        if not bound.is_number:
+            from torch.fx.experimental.symbolic_shapes import free_unbacked_symbols
+
+            if free_unbacked_symbols(expr):
+                raise ExportError(f"method '{self.name}': a size {expr} computed from tensor data at run time "
+                                  f"(Tensor.item(), nonzero) has no upper bound, so Wick cannot plan memory for it; "
+                                  f"bound the value where it is computed, e.g. k = t.item(); torch._check(k <= N).")
             raise ExportError(f"method '{self.name}': a dynamic size {expr} has no upper bound; give every "
                               f"torch.export.Dim a max= so Wick can plan memory for it.")
         return int(bound), True
@@ -370,6 +395,54 @@ class _MethodBuilder:
         return vid
 
     # ---- nodes --------------------------------------------------------------
+    def _scalar_result(self, node: torch.fx.Node) -> int:
+        """The value a scalar kernel writes. Tensor.item() yields an Int, Double
+        or Bool as torch.export typed it (from the tensor's dtype); the kernel
+        fills it in, so its initial content is never read."""
+        val = node.meta["val"]
+        if isinstance(val, (torch.SymBool, bool)):
+            return self._bool(False)
+        if isinstance(val, (torch.SymFloat, float)):
+            if node.target is not torch.ops.aten._local_scalar_dense.default:
+                raise ExportError(f"method '{self.name}': float arithmetic on a Tensor.item() result ({node.target}, "
+                                  f"node {node.name}) is not supported; compute it on the tensor before .item()")
+            return self._double(0.0)
+        if node.target is torch.ops.aten._local_scalar_dense.default:
+            return self._int(0)
+        return self._int(self._size_bound(val)[0])
+
+    def _in_place(self, node: torch.fx.Node) -> None:
+        """resize_ (the one in-place op, from graphs built without
+        functionalization): self is marked dynamic and planned for the larger
+        of its own and the result's upper bound; the result is self's value."""
+        src = node.args[0]
+        vid = self.node_value.get(src) if isinstance(src, torch.fx.Node) and src not in self.const_value else None
+        if vid is None or isinstance(vid, list) or vid not in self.arena_tensors:
+            raise ExportError(f"method '{self.name}': {node.target} (node {node.name}) would resize "
+                              f"{getattr(src, 'name', src)}, a method input or constant; Wick resizes only tensors "
+                              f"it plans itself: resize a clone instead.")
+        fmt = node.kwargs.get("memory_format")
+        if fmt not in (None, torch.contiguous_format, torch.channels_last):
+            raise ExportError(f"method '{self.name}': {node.target} (node {node.name}) with memory_format={fmt} "
+                              f"is not supported; use torch.contiguous_format or torch.channels_last")
+        planned = self.values[vid].kind
+        planned.dynamic = True
+        result = node.meta["val"]
+        sizes = [self._size_bound(d)[0] for d in result.shape]
+        nbytes = result.element_size()
+        for d in sizes:
+            nbytes *= d
+        if nbytes > planned.nbytes:
+            # The producer resizes its output at run time, so it may be planned
+            # with the result's (larger) shape.
+            planned.sizes, planned.dimOrder, planned.nbytes = sizes, list(range(len(sizes))), nbytes
+            self.arena_tensors[vid] = (nbytes, self.arena_tensors[vid][1])
+        schema = node.target._schema.arguments
+        args = [self._arg(node.args[i] if i < len(node.args) else node.kwargs.get(a.name, a.default_value), a.type)
+                for i, a in enumerate(schema)]
+        self.node_value[node] = vid
+        self._kernel_call(IN_PLACE_OPS[node.target], args)
+
     def _try_fold(self, node: torch.fx.Node) -> bool:
         """Evaluates a node at export time when all its inputs are constants
         (e.g. a transposed weight), so the runtime never repeats that work."""
@@ -415,14 +488,17 @@ class _MethodBuilder:
             args = []
             for a in node.args:
                 args.append(self._arg(a, "int"))
-            out = self._int(self._size_bound(node.meta["val"])[0])
+            out = self._scalar_result(node)
             self.node_value[node] = out
             self._kernel_call(SYM_OP_NAMES[target], args + [out])
+            return
+        if target in IN_PLACE_OPS:
+            self._in_place(node)
             return
         if target in (torch.ops.aten.alias_copy.default, torch.ops.aten.clone.default) and \
                 node.kwargs.get("memory_format") in (None, torch.preserve_format, torch.contiguous_format) and \
                 isinstance(node.args[0], torch.fx.Node) and node.args[0] not in self.const_value and \
-                node.args[0].op != "placeholder":
+                node.args[0].op != "placeholder" and not _mutated(node) and not _mutated(node.args[0]):
             # A functional copy of an intermediate needs no instruction: nothing
             # else writes that tensor, so the result may share its value.
             self.node_value[node] = self.node_value[node.args[0]]

@@ -1,6 +1,8 @@
-// Scalar kernels on symbolic sizes (dynamic shapes): wick::sym_size.int reads
-// a tensor's current size; _operator::{add,sub,mul,floordiv} do int arithmetic
-// (floordiv rounds toward negative infinity like Python).
+// Scalar kernels on symbolic values (dynamic shapes): wick::sym_size.int reads
+// a tensor's current size; wick::_local_scalar_dense reads a one-element
+// tensor's value (Tensor.item()); _operator::{add,sub,mul,floordiv} do int
+// arithmetic (floordiv rounds toward negative infinity like Python). Each
+// writes its result into a scalar value that later arguments read at call time.
 #include <cstdint>
 
 #include "portable/util.h"
@@ -40,6 +42,42 @@ Error sym_size(KernelContext& ctx, Value* const* args, int num_args) {
   int dim;
   WICK_TRY(normalize_dim(ctx, dim_arg, self->dim, &dim));
   out->i = self->sizes[dim];
+  return Error::Ok;
+}
+
+// (self, out): out is Int for integer tensors, Double for floating ones and
+// Bool for bool ones, as torch.export types the result (SymInt / SymFloat /
+// SymBool); the program builder emits it that way, so a mismatch is a bad program.
+Error local_scalar_dense(KernelContext& ctx, Value* const* args, int num_args) {
+  WICK_TRY(check_num_args(ctx, num_args, 2));
+  if (args[0] == nullptr || args[0]->tag != ValueTag::Tensor || args[0]->tensor == nullptr) {
+    return fail(Error::InvalidArgument, "%s: argument 0 must be a Tensor", ctx.op_name);
+  }
+  const Tensor& self = *args[0]->tensor;  // one element: its dim order does not matter
+  if (self.dim < 0 || self.dim > kMaxDims) {
+    return fail(Error::InvalidArgument, "%s: tensor has invalid rank %d", ctx.op_name, self.dim);
+  }
+  if (self.numel() != 1) {
+    return fail(Error::InvalidArgument,
+                "%s: a Tensor with %lld elements (shape %s) cannot be converted to a scalar; Tensor.item() needs "
+                "exactly one element",
+                ctx.op_name, static_cast<long long>(self.numel()), shape_str(self));
+  }
+  if (self.data == nullptr) return fail(Error::InvalidArgument, "%s: tensor has no data", ctx.op_name);
+  Value* out = args[1];
+  ValueTag want = self.dtype == ScalarType::Bool ? ValueTag::Bool
+                  : is_floating(self.dtype)       ? ValueTag::Double
+                                                  : ValueTag::Int;
+  if (out == nullptr || out->tag != want) {
+    return fail(Error::InvalidArgument, "%s: the output of a %s tensor must be of kind %s, got %s", ctx.op_name,
+                scalar_type_name(self.dtype), value_tag_name(want),
+                out == nullptr ? "nothing" : value_tag_name(out->tag));
+  }
+  switch (want) {
+    case ValueTag::Bool: out->b = load_as<int64_t>(self.data, self.dtype, 0) != 0; break;
+    case ValueTag::Double: out->d = load_as<double>(self.data, self.dtype, 0); break;
+    default: out->i = load_as<int64_t>(self.data, self.dtype, 0); break;
+  }
   return Error::Ok;
 }
 
@@ -83,6 +121,7 @@ using namespace wick::portable;
 
 WICK_REGISTER_KERNELS(sym_ops,
                       {"wick::sym_size.int", kAllDtypes, &sym_size, nullptr},
+                      {"wick::_local_scalar_dense", kAllDtypes, &local_scalar_dense, nullptr},
                       {"_operator::add", kAllDtypes, &sym_add, nullptr},
                       {"_operator::sub", kAllDtypes, &sym_sub, nullptr},
                       {"_operator::mul", kAllDtypes, &sym_mul, nullptr},
