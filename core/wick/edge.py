@@ -192,6 +192,20 @@ def _scalar_overload(op: torch._ops.OpOverload, positions: set[int]) -> torch._o
     return None
 
 
+def _resize_in_place(ep: ExportedProgram) -> None:
+    """torch.export functionalizes x.resize_(n) into aten.resize (not core).
+    Where nothing else reads the tensor being resized (x.new_empty(0).resize_(n),
+    chained resizes) the in-place op computes the same thing, and it is core
+    ATen: a Wick kernel runs it within the tensor's planned bytes. A resize of
+    a method input or of a tensor read elsewhere stays, and the verifier names it."""
+    for node in _all_nodes(ep):
+        if node.op != "call_function" or node.target is not torch.ops.aten.resize.default:
+            continue
+        src = node.args[0]
+        if isinstance(src, torch.fx.Node) and src.op == "call_function" and len(src.users) == 1:
+            node.target = torch.ops.aten.resize_.default
+
+
 def _use_scalar_overloads(ep: ExportedProgram) -> None:
     """A Tensor.item() result passed where the schema wants a Tensor (x * s
     exports as mul.Tensor(x, s)) is a wrapped Python scalar to PyTorch; the
@@ -253,6 +267,7 @@ def to_edge(programs: ExportedProgram | dict[str, ExportedProgram], decompositio
         edge = ep.run_decompositions(table)
         _drop_assertions(edge)
         _use_scalar_overloads(edge)
+        _resize_in_place(edge)
         _replace_views(edge)
         verify_edge(edge)
         methods[name] = edge
