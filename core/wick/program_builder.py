@@ -412,9 +412,11 @@ class _MethodBuilder:
         return self._int(self._size_bound(val)[0])
 
     def _in_place(self, node: torch.fx.Node) -> None:
-        """resize_ (the one in-place op, from graphs built without
-        functionalization): self is marked dynamic and planned for the larger
-        of its own and the result's upper bound; the result is self's value."""
+        """resize_ (the one in-place op; wick.to_edge makes it where nothing
+        else reads the tensor): self is marked dynamic and planned for the
+        larger of its own and the result's upper bound; the result is self's
+        value. A method input is refused: the caller's buffer may hold less
+        than the input's bound."""
         src = node.args[0]
         vid = self.node_value.get(src) if isinstance(src, torch.fx.Node) and src not in self.const_value else None
         if vid is None or isinstance(vid, list) or vid not in self.arena_tensors:
