@@ -469,6 +469,8 @@ int promo_index(ScalarType t) {
     case ScalarType::Float64: return 7;
     case ScalarType::Bool: return 8;
     case ScalarType::BFloat16: return 9;
+    case ScalarType::ComplexFloat:
+    case ScalarType::ComplexDouble: break;  // real kernels never see complex (method loader)
   }
   return 6;
 }
