@@ -94,6 +94,19 @@ def test_the_private_overloads_directly(dtype):
         check(g, e, dtype)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_spectra_feed_complex_abs_and_data_movement(dtype):
+    """The graphs FFT code produces around the transforms: the magnitude
+    (complex abs), irfft to another length (a slice or reshape of the
+    spectrum), a transposed or reshaped spectrum."""
+    x = signal(4, 12, dtype=dtype)
+    fn = lambda x: (torch.fft.rfft(x).abs(), torch.fft.irfft(torch.fft.rfft(x), n=9),  # noqa: E731
+                    torch.fft.rfft(x).t().contiguous(), torch.fft.rfft(x).reshape(2, 14).flip(1),
+                    torch.fft.rfft(x)[1:3, ::2])
+    for g, e in zip(run(fn, x), fn(x)):
+        check(g, e, dtype)
+
+
 def test_complex_inputs_and_outputs_cross_the_python_boundary():
     h = torch.fft.rfft(signal(2, 16))
     # torch in -> torch complex out; numpy in -> same values

@@ -21,9 +21,11 @@ first output; grid_sampler_2d in float16/bfloat16 against the float64 result
 (see REF_IN_FLOAT64). KNOWN_GAPS lists (op, dtype) pairs PyTorch supports and
 Wick does not: they must fail at load with KernelNotFound (xfail).
 
-Complex numbers: an overload dispatched on a complex tensor (_fft_c2r) runs
-for complex64 and complex128 instead (COMPLEX_OPS); complex results are
-compared at the tolerances of their real dtype.
+Complex numbers: an overload whose kernel the runtime registers for complex
+dtypes (data movement, abs, _fft_c2r) also runs for complex64 (fast tier) or
+complex64 and complex128 (full tier); one with complex kernels only (_fft_c2r)
+runs for those alone. Complex results are compared at the tolerances of their
+real dtype.
 
 Tiers:
   fast (default): float32, int64 and two hash-chosen other dtypes per overload,
@@ -57,9 +59,7 @@ MAX_SAMPLES = 25 if FULL else 1
 
 TOL = {torch.float64: (1e-7, 1e-7), torch.float32: (1e-5, 1e-5), torch.float16: (1e-3, 1e-3),
        torch.bfloat16: (1.6e-2, 1e-2), torch.complex64: (1e-5, 1e-5), torch.complex128: (1e-7, 1e-7)}
-# Overloads whose dispatch dtype (that of their first tensor) is complex: they
-# run for these dtypes instead of the real ones above.
-COMPLEX_OPS = {"aten._fft_c2r.default": [torch.complex64, torch.complex128]}
+COMPLEX = [torch.complex64, torch.complex128]
 # Ops whose float results depend on summation order or chained rounding.
 LOOSE = {"sum", "mean", "var", "prod", "cumsum", "_softmax", "_log_softmax", "native_layer_norm",
          "native_group_norm", "_native_batch_norm_legit", "_native_batch_norm_legit_no_training", "mm", "bmm",
@@ -459,8 +459,30 @@ def _fast_dtypes(op):
     return [torch.float32, torch.int64, rest[first], rest[second]]
 
 
-CASES = [(op, d) for op in _core_ops()
-         for d in COMPLEX_OPS.get(str(op), DTYPES if FULL else _fast_dtypes(op))]
+_REGISTERED: dict[str, set[str]] | None = None
+
+
+def _kernel_dtypes(op) -> set[str]:
+    """Dtype names the runtime registers kernels for at this overload."""
+    global _REGISTERED
+    if _REGISTERED is None:
+        _REGISTERED = {}
+        for name, dtypes in wick.runtime.registered_kernels():
+            _REGISTERED.setdefault(name, set()).update(dtypes)
+    from wick.ops_table import kernel_name
+
+    return _REGISTERED.get(kernel_name(op), set())
+
+
+def _dtypes(op):
+    names = _kernel_dtypes(op)
+    cx = [d for d in COMPLEX if str(d).replace("torch.", "") in names]
+    if cx and not any(str(d).replace("torch.", "") in names for d in DTYPES):
+        return cx  # complex kernels only (_fft_c2r): the real dtypes have nothing to run
+    return (DTYPES if FULL else _fast_dtypes(op)) + (cx if FULL else cx[:1])
+
+
+CASES = [(op, d) for op in _core_ops() for d in _dtypes(op)]
 
 
 @pytest.mark.parametrize("op,dtype", CASES, ids=[f"{op}-{str(d).replace('torch.', '')}" for op, d in CASES])

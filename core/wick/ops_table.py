@@ -104,7 +104,9 @@ def build_table(results_path: str | None = None) -> dict[str, Any]:
     from .runtime import registered_kernels
 
     results_path = results_path or default_results()
-    registered = {name: set(dtypes) for name, dtypes in registered_kernels()}
+    registered: dict[str, set[str]] = {}
+    for name, dtypes in registered_kernels():  # an op may have several kernels (e.g. real and complex abs)
+        registered.setdefault(name, set()).update(dtypes)
     results = load_results(results_path)
     rows = []
     for op in sorted(core_aten_ops(), key=str):

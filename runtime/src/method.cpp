@@ -232,7 +232,7 @@ Error Method::load_steps(const Program& program, const void* method_ptr, MemoryA
           if (((s.kernel->dtypes | s.kernel->complex_dtypes) & dtype_bit(a->tensor->dtype)) == 0) {
             return fail(Error::KernelNotFound,
                         "method '%s', instruction %u: the kernel for operator %s does not take %s tensors "
-                        "(argument %d); the portable kernels support complex numbers in the FFT operators only",
+                        "(argument %d); complex tensors are supported by the FFT operators, abs and data movement only",
                         name_, pc, op, scalar_type_name(a->tensor->dtype), k);
           }
         }

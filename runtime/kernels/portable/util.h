@@ -317,7 +317,7 @@ inline void for_each_row(const int64_t* sizes, int dim, const int64_t (*strides)
   }
 }
 
-// Copies `src` (elements of `elem` bytes, shape `sizes`, element strides
+// Copies `src` (elements of `elem` bytes: 1, 2, 4, 8 or 16, shape `sizes`, element strides
 // `src_strides`) into contiguous `dst`.
 void strided_copy(const void* src, void* dst, size_t elem, const int64_t* sizes, int dim, const int64_t* src_strides);
 
