@@ -206,3 +206,16 @@ def test_complex_tensors_reach_only_kernels_written_for_them():
         run(lambda x: torch.fft.rfft(x) * 2, x)
     assert info.value.code == "KernelNotFound"
     assert "aten::mul" in info.value.message and "complex64" in info.value.message
+
+
+def test_an_unknown_dtype_code_is_refused_at_load(monkeypatch):
+    """What a runtime that predates a dtype does with it (as one older than
+    complex64/complex128 does with these): an InvalidProgram error, never a
+    misread tensor."""
+    import wick.program_builder
+
+    monkeypatch.setitem(wick.program_builder.DTYPE_CODES, torch.complex64, 12)
+    program = wick.export(Fn(lambda x: torch.fft.rfft(x)).eval(), (signal(2, 8),))
+    with pytest.raises(wick.WickError) as info:
+        wick.runtime.load(program.buffer)
+    assert info.value.code == "InvalidProgram" and "unknown tensor dtype" in info.value.message
