@@ -240,7 +240,7 @@ Error fft_r2c_out(KernelContext& ctx, Value* const* args, int num_args) {
     }
     signal *= static_cast<double>(self->sizes[dims[k]]);
   }
-  double scale;
+  double scale = 1.0;
   WICK_TRY(get_normalization(ctx, args, signal, &scale));
   int64_t sizes[kMaxDims];
   for (int d = 0; d < self->dim; ++d) sizes[d] = self->sizes[d];
@@ -366,7 +366,7 @@ Error fft_c2r_out(KernelContext& ctx, Value* const* args, int num_args) {
     }
     signal *= static_cast<double>(self->sizes[dims[k]]);
   }
-  double scale;
+  double scale = 1.0;
   WICK_TRY(get_normalization(ctx, args, signal, &scale));
   int64_t sizes[kMaxDims];
   for (int d = 0; d < self->dim; ++d) sizes[d] = self->sizes[d];
