@@ -42,7 +42,8 @@ def check(got, expected, dtype):
     torch.testing.assert_close(got, expected, rtol=TOL[dtype]["rtol"], atol=TOL[dtype]["atol"] * scale)
 
 
-LENGTHS = [1, 2, 7, 8, 12, 15, 64, 100]
+# Powers of two run radix-2; other lengths below 64 the direct DFT, from 64 on Bluestein.
+LENGTHS = [1, 2, 7, 8, 12, 15, 63, 64, 65, 100, 1000, 4095]
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])

@@ -5,9 +5,10 @@
 //
 // Every 1-D transform copies one line into scratch, transforms it in double
 // precision and writes it back: an iterative radix-2 FFT for power-of-two
-// lengths, otherwise a direct DFT over a table of the n roots of unity
-// (O(n^2) but exact to rounding; no trigonometry in the inner loop).
-// Scratch holds the root table and two line buffers of the longest dim; a
+// lengths; a direct DFT over a table of the n roots of unity for short other
+// lengths (exact to rounding, no trigonometry in the inner loop); Bluestein's
+// algorithm (the DFT as a convolution done with radix-2 FFTs) for long ones.
+// Scratch holds the tables and line buffers of the longest transformed dim; a
 // c2r over several dims also keeps its intermediate spectrum there, since the
 // input is read-only and the real output is too small to hold it.
 #include <cmath>
@@ -61,26 +62,95 @@ void radix2(Cx* x, const Cx* w, int64_t n) {
   }
 }
 
-// Transforms x (n points) in place with the roots w of the wanted direction;
-// only the first `bins` outputs are needed (the direct DFT skips the rest).
-void transform(Cx* x, Cx* tmp, const Cx* w, int64_t n, int64_t bins) {
-  if ((n & (n - 1)) == 0) {
-    radix2(x, w, n);
-    return;
-  }
-  for (int64_t k = 0; k < bins; ++k) {
-    double re = 0.0, im = 0.0;
-    int64_t r = 0;  // (j * k) mod n, kept without overflow
-    for (int64_t j = 0; j < n; ++j) {
-      re += x[j].re * w[r].re - x[j].im * w[r].im;
-      im += x[j].re * w[r].im + x[j].im * w[r].re;
-      r += k;
-      if (r >= n) r -= n;
-    }
-    tmp[k] = {re, im};
-  }
-  std::memcpy(x, tmp, static_cast<size_t>(bins) * sizeof(Cx));
+inline bool is_pow2(int64_t n) { return (n & (n - 1)) == 0; }
+
+// Other lengths below this use the direct DFT; from it on, Bluestein (whose
+// three length-m FFTs cost less than n^2 from about here).
+constexpr int64_t kDirectMax = 64;
+
+// Bluestein's convolution length: a power of two >= 2n - 1.
+int64_t conv_len(int64_t n) {
+  int64_t m = 1;
+  while (m < 2 * n - 1) m <<= 1;
+  return m;
 }
+
+// Scratch entries (Cx) for lines of any length up to `longest`.
+int64_t plan_entries(int64_t longest) {
+  return longest < kDirectMax ? 3 * longest : 3 * conv_len(longest) + 2 * longest;
+}
+
+// One length's transform: its tables (laid out in scratch and filled once per
+// dim) and the line buffer the caller fills with n points.
+struct Plan {
+  int64_t n = 0;
+  int64_t m = 0;          // > 0: Bluestein with convolution length m
+  Cx* w = nullptr;        // roots of n (radix-2, direct), or of m (Bluestein's FFTs)
+  Cx* chirp = nullptr;    // Bluestein: exp(-+ pi i k^2 / n), n entries
+  Cx* kernel = nullptr;   // Bluestein: FFT of the conjugate chirp, scaled 1/m
+  Cx* line = nullptr;     // n entries (m for Bluestein)
+  Cx* tmp = nullptr;      // the direct DFT's output, n entries
+
+  Plan(Cx* scratch, int64_t len, bool inverse) : n(len) {
+    if (is_pow2(n) || n < kDirectMax) {
+      w = scratch;
+      line = w + n;
+      tmp = line + n;
+      fill_roots(w, n, inverse);
+      return;
+    }
+    m = conv_len(n);
+    w = scratch;
+    kernel = w + m;
+    line = kernel + m;
+    chirp = line + m;  // 3m + n of plan_entries' 3m + 2n
+    fill_roots(w, m, false);  // forward FFTs; the inverse one by conjugation
+    // jk = (j^2 + k^2 - (k-j)^2) / 2 turns the DFT into a convolution with
+    // the chirp; k^2 mod 2n keeps each angle exact whatever k is.
+    for (int64_t k = 0, r = 0; k < n; ++k) {
+      const double a = 3.141592653589793238462643383279 * static_cast<double>(r) / static_cast<double>(n);
+      chirp[k] = {std::cos(a), inverse ? std::sin(a) : -std::sin(a)};
+      r += 2 * k + 1;  // (k+1)^2 = k^2 + 2k + 1
+      if (r >= 2 * n) r %= 2 * n;
+    }
+    for (int64_t j = 0; j < m; ++j) kernel[j] = {0.0, 0.0};
+    kernel[0] = {chirp[0].re, -chirp[0].im};
+    for (int64_t k = 1; k < n; ++k) kernel[k] = kernel[m - k] = {chirp[k].re, -chirp[k].im};
+    radix2(kernel, w, m);
+    const double inv_m = 1.0 / static_cast<double>(m);
+    for (int64_t j = 0; j < m; ++j) kernel[j] = {kernel[j].re * inv_m, kernel[j].im * inv_m};
+  }
+
+  // Transforms `line` in place; only its first `bins` outputs are needed.
+  void run(int64_t bins) {
+    if (is_pow2(n)) {
+      radix2(line, w, n);
+      return;
+    }
+    if (m == 0) {  // direct DFT
+      for (int64_t k = 0; k < bins; ++k) {
+        double re = 0.0, im = 0.0;
+        int64_t r = 0;  // (j * k) mod n, kept without overflow
+        for (int64_t j = 0; j < n; ++j) {
+          re += line[j].re * w[r].re - line[j].im * w[r].im;
+          im += line[j].re * w[r].im + line[j].im * w[r].re;
+          r += k;
+          if (r >= n) r -= n;
+        }
+        tmp[k] = {re, im};
+      }
+      std::memcpy(line, tmp, static_cast<size_t>(bins) * sizeof(Cx));
+      return;
+    }
+    for (int64_t k = 0; k < n; ++k) line[k] = mul(line[k], chirp[k]);
+    for (int64_t k = n; k < m; ++k) line[k] = {0.0, 0.0};
+    radix2(line, w, m);
+    for (int64_t j = 0; j < m; ++j) line[j] = {line[j].re, -line[j].im};  // inverse FFT = conj(FFT(conj))
+    for (int64_t j = 0; j < m; ++j) line[j] = mul(line[j], {kernel[j].re, -kernel[j].im});
+    radix2(line, w, m);
+    for (int64_t k = 0; k < bins; ++k) line[k] = mul({line[k].re, -line[k].im}, chirp[k]);
+  }
+};
 
 // A contiguous shape seen as (outer, len, inner) around one dim.
 struct Lines {
@@ -105,17 +175,17 @@ inline void store_cx(T* p, int64_t e, Cx v, double scale) {
 }
 
 // Complex-to-complex transform in place along `dim` of contiguous complex
-// data `p` (shape `sizes`).
+// data `p` (shape `sizes`), with scratch for plan_entries(sizes[dim]).
 template <typename T>
-void c2c_along(T* p, const int64_t* sizes, int rank, int dim, bool inverse, double scale, Cx* w, Cx* line, Cx* tmp) {
+void c2c_along(T* p, const int64_t* sizes, int rank, int dim, bool inverse, double scale, Cx* scratch) {
   const Lines L(sizes, rank, dim);
-  fill_roots(w, L.len, inverse);
+  Plan plan(scratch, L.len, inverse);
   for (int64_t o = 0; o < L.outer; ++o) {
     for (int64_t i = 0; i < L.inner; ++i) {
       const int64_t b = L.base(o, i);
-      for (int64_t k = 0; k < L.len; ++k) line[k] = load_cx(p, b + k * L.inner);
-      transform(line, tmp, w, L.len, L.len);
-      for (int64_t k = 0; k < L.len; ++k) store_cx(p, b + k * L.inner, line[k], scale);
+      for (int64_t k = 0; k < L.len; ++k) plan.line[k] = load_cx(p, b + k * L.inner);
+      plan.run(L.len);
+      for (int64_t k = 0; k < L.len; ++k) store_cx(p, b + k * L.inner, plan.line[k], scale);
     }
   }
 }
@@ -161,13 +231,21 @@ Error get_normalization(const KernelContext& ctx, Value* const* args, double sig
   }
 }
 
-// Line buffers and the root table for dims up to `longest` points.
-size_t line_scratch(int64_t longest) { return static_cast<size_t>(longest) * 3 * sizeof(Cx); }
-
-int64_t longest_dim(const Tensor* a, const Tensor* b) {
+// The longest of `t`'s transformed dims (all of its dims when the dim list
+// cannot be read: scratch functions may not report errors, only over-reserve).
+int64_t longest_transformed(const Tensor& t, const Value* dim_list) {
   int64_t m = 1;
-  for (int d = 0; a != nullptr && d < a->dim; ++d) m = a->sizes[d] > m ? a->sizes[d] : m;
-  for (int d = 0; b != nullptr && d < b->dim; ++d) m = b->sizes[d] > m ? b->sizes[d] : m;
+  if (dim_list != nullptr && dim_list->tag == ValueTag::IntList && dim_list->ints.data != nullptr &&
+      dim_list->ints.size > 0) {
+    for (int k = 0; k < dim_list->ints.size; ++k) {
+      int64_t d = dim_list->ints.data[k];
+      if (d < 0) d += t.dim;
+      if (d < 0 || d >= t.dim) return longest_transformed(t, nullptr);
+      m = t.sizes[d] > m ? t.sizes[d] : m;
+    }
+    return m;
+  }
+  for (int d = 0; d < t.dim; ++d) m = t.sizes[d] > m ? t.sizes[d] : m;
   return m;
 }
 
@@ -179,17 +257,16 @@ ScalarType complex_of(ScalarType t) {
 
 // (self, dim, normalization, onesided, out)
 size_t r2c_scratch(Value* const* args, int num_args) {
-  return line_scratch(longest_dim(tensor_or_null(args, num_args, 0), nullptr));
+  const Tensor* self = tensor_or_null(args, num_args, 0);
+  if (self == nullptr || num_args < 2) return 0;
+  return static_cast<size_t>(plan_entries(longest_transformed(*self, args[1]))) * sizeof(Cx);
 }
 
 template <typename T>
 void r2c_compute(const Tensor& self, Tensor& out, const int* dims, int ndims, double scale, Cx* scratch) {
-  Cx* w = scratch;
   const int rank = self.dim;
   const int last = dims[ndims - 1];
   const int64_t n = self.sizes[last];
-  Cx* line = w + longest_dim(&self, nullptr);
-  Cx* tmp = line + longest_dim(&self, nullptr);
   // The half-spectrum dim first (real input -> complex out), then the other
   // dims in place in out; the scale goes into the last pass.
   const Lines in(self.sizes, rank, last), res(out.sizes, rank, last);
@@ -197,15 +274,16 @@ void r2c_compute(const Tensor& self, Tensor& out, const int* dims, int ndims, do
   T* y = out.data_as<T>();
   const int64_t bins = res.len;  // n / 2 + 1 when onesided, else n
   // The upper bins of a real signal's spectrum mirror the lower ones
-  // (X[n-k] = conj X[k]), so the direct DFT computes only the lower half.
-  const int64_t valid = (n & (n - 1)) == 0 ? n : n / 2 + 1;
-  fill_roots(w, n, false);
+  // (X[n-k] = conj X[k]), so only the lower half is computed (but by radix-2).
+  const int64_t valid = is_pow2(n) ? n : n / 2 + 1;
+  Plan plan(scratch, n, false);
+  Cx* line = plan.line;
   const double s = ndims == 1 ? scale : 1.0;
   for (int64_t o = 0; o < in.outer; ++o) {
     for (int64_t i = 0; i < in.inner; ++i) {
       const int64_t bi = in.base(o, i), bo = res.base(o, i);
       for (int64_t k = 0; k < n; ++k) line[k] = {static_cast<double>(x[bi + k * in.inner]), 0.0};
-      transform(line, tmp, w, n, valid);
+      plan.run(valid);
       for (int64_t k = 0; k < bins; ++k) {
         const Cx v = k < valid ? line[k] : Cx{line[n - k].re, -line[n - k].im};
         store_cx(y, bo + k * res.inner, v, s);
@@ -213,7 +291,7 @@ void r2c_compute(const Tensor& self, Tensor& out, const int* dims, int ndims, do
     }
   }
   for (int d = 0; d < ndims - 1; ++d) {
-    c2c_along(y, out.sizes, rank, dims[d], false, d == ndims - 2 ? scale : 1.0, w, line, tmp);
+    c2c_along(y, out.sizes, rank, dims[d], false, d == ndims - 2 ? scale : 1.0, scratch);
   }
 }
 
@@ -248,7 +326,7 @@ Error fft_r2c_out(KernelContext& ctx, Value* const* args, int num_args) {
   if (onesided) sizes[last] = sizes[last] / 2 + 1;
   WICK_TRY(resize(ctx, *out, sizes, self->dim));
   if (out->numel() == 0) return Error::Ok;
-  WICK_TRY(check_scratch(ctx, line_scratch(longest_dim(self, nullptr))));
+  WICK_TRY(check_scratch(ctx, static_cast<size_t>(plan_entries(longest_transformed(*self, args[1]))) * sizeof(Cx)));
   Cx* scratch = static_cast<Cx*>(ctx.scratch);
   if (self->dtype == ScalarType::Float32) r2c_compute<float>(*self, *out, dims, ndims, scale, scratch);
   else r2c_compute<double>(*self, *out, dims, ndims, scale, scratch);
@@ -257,49 +335,48 @@ Error fft_r2c_out(KernelContext& ctx, Value* const* args, int num_args) {
 
 // ---- c2r --------------------------------------------------------------------------
 
-// (self, dim, normalization, last_dim_size, out). Over several dims the
-// intermediate spectrum (self's shape, complex double) follows the line buffers.
+// (self, dim, normalization, last_dim_size, out). The signal sizes are out's;
+// over several dims the intermediate spectrum (at most self's numel, complex
+// double) follows the plan's entries.
 size_t c2r_scratch(Value* const* args, int num_args) {
   const Tensor* self = tensor_or_null(args, num_args, 0);
   const Tensor* out = tensor_or_null(args, num_args, 4);
-  size_t bytes = line_scratch(longest_dim(self, out));
-  const bool several = num_args > 1 && args[1] != nullptr && args[1]->tag == ValueTag::IntList && args[1]->ints.size > 1;
-  if (several && self != nullptr) bytes += static_cast<size_t>(self->numel()) * sizeof(Cx);
+  if (self == nullptr || out == nullptr) return 0;
+  size_t bytes = static_cast<size_t>(plan_entries(longest_transformed(*out, args[1]))) * sizeof(Cx);
+  const bool several = args[1] != nullptr && args[1]->tag == ValueTag::IntList && args[1]->ints.size > 1;
+  if (several) bytes += static_cast<size_t>(self->numel()) * sizeof(Cx);
   return bytes;
 }
 
-// Hermitian-extends the half spectrum h (n / 2 + 1 points, spaced `stride`)
-// to n points, inverse-transforms it and writes the real part times `scale`.
-// The imaginary parts of the DC and (even n) Nyquist bins drop out, as in
+// Hermitian-extends the half spectrum (n / 2 + 1 points from `load`) to n
+// points, inverse-transforms it and writes the real part times `scale`. The
+// imaginary parts of the DC and (even n) Nyquist bins drop out, as in
 // PyTorch: a real signal's spectrum has none.
 template <typename Load, typename T>
-void c2r_line(Load load, int64_t n, Cx* w, Cx* line, Cx* tmp, T* y, int64_t y_base, int64_t y_stride, double scale) {
-  const int64_t half = n / 2 + 1;
+void c2r_line(Load load, Plan& plan, T* y, int64_t y_base, int64_t y_stride, double scale) {
+  const int64_t n = plan.n, half = n / 2 + 1;
+  Cx* line = plan.line;
   for (int64_t k = 0; k < half; ++k) line[k] = load(k);
   for (int64_t k = half; k < n; ++k) line[k] = {line[n - k].re, -line[n - k].im};
-  transform(line, tmp, w, n, n);
+  plan.run(n);
   for (int64_t k = 0; k < n; ++k) y[y_base + k * y_stride] = static_cast<T>(line[k].re * scale);
 }
 
 template <typename T>
-void c2r_compute(const Tensor& self, Tensor& out, const int* dims, int ndims, double scale, Cx* scratch) {
+void c2r_compute(const Tensor& self, Tensor& out, const int* dims, int ndims, double scale, Cx* scratch,
+                 int64_t plan_size) {
   const int rank = self.dim;
   const int last = dims[ndims - 1];
   const int64_t n = out.sizes[last], half = n / 2 + 1;
-  const int64_t longest = longest_dim(&self, &out);
-  Cx* w = scratch;
-  Cx* line = w + longest;
-  Cx* tmp = line + longest;
   const T* x = self.data_as<const T>();
   T* y = out.data_as<T>();
   const Lines in(self.sizes, rank, last), res(out.sizes, rank, last);
   if (ndims == 1) {
-    fill_roots(w, n, true);
+    Plan plan(scratch, n, true);
     for (int64_t o = 0; o < in.outer; ++o) {
       for (int64_t i = 0; i < in.inner; ++i) {
         const int64_t b = in.base(o, i);
-        c2r_line([&](int64_t k) { return load_cx(x, b + k * in.inner); }, n, w, line, tmp, y, res.base(o, i),
-                 res.inner, scale);
+        c2r_line([&](int64_t k) { return load_cx(x, b + k * in.inner); }, plan, y, res.base(o, i), res.inner, scale);
       }
     }
     return;
@@ -309,7 +386,7 @@ void c2r_compute(const Tensor& self, Tensor& out, const int* dims, int ndims, do
   int64_t mid_sizes[kMaxDims];
   for (int d = 0; d < rank; ++d) mid_sizes[d] = self.sizes[d];
   mid_sizes[last] = half;
-  Cx* mid = tmp + longest;
+  Cx* mid = scratch + plan_size;
   const Lines m(mid_sizes, rank, last);
   for (int64_t o = 0; o < in.outer; ++o) {
     for (int64_t i = 0; i < in.inner; ++i) {
@@ -317,12 +394,12 @@ void c2r_compute(const Tensor& self, Tensor& out, const int* dims, int ndims, do
     }
   }
   double* mid_raw = reinterpret_cast<double*>(mid);
-  for (int d = 0; d < ndims - 1; ++d) c2c_along(mid_raw, mid_sizes, rank, dims[d], true, 1.0, w, line, tmp);
-  fill_roots(w, n, true);
+  for (int d = 0; d < ndims - 1; ++d) c2c_along(mid_raw, mid_sizes, rank, dims[d], true, 1.0, scratch);
+  Plan plan(scratch, n, true);
   for (int64_t o = 0; o < m.outer; ++o) {
     for (int64_t i = 0; i < m.inner; ++i) {
       const int64_t b = m.base(o, i);
-      c2r_line([&](int64_t k) { return mid[b + k * m.inner]; }, n, w, line, tmp, y, res.base(o, i), res.inner, scale);
+      c2r_line([&](int64_t k) { return mid[b + k * m.inner]; }, plan, y, res.base(o, i), res.inner, scale);
     }
   }
 }
@@ -373,12 +450,13 @@ Error fft_c2r_out(KernelContext& ctx, Value* const* args, int num_args) {
   sizes[last] = n;
   WICK_TRY(resize(ctx, *out, sizes, self->dim));
   if (out->numel() == 0) return Error::Ok;
-  size_t need = line_scratch(longest_dim(self, out));
+  const int64_t plan_size = plan_entries(longest_transformed(*out, args[1]));
+  size_t need = static_cast<size_t>(plan_size) * sizeof(Cx);
   if (ndims > 1) need += static_cast<size_t>(out->numel() / n * (n / 2 + 1)) * sizeof(Cx);
   WICK_TRY(check_scratch(ctx, need));
   Cx* scratch = static_cast<Cx*>(ctx.scratch);
-  if (real == ScalarType::Float32) c2r_compute<float>(*self, *out, dims, ndims, scale, scratch);
-  else c2r_compute<double>(*self, *out, dims, ndims, scale, scratch);
+  if (real == ScalarType::Float32) c2r_compute<float>(*self, *out, dims, ndims, scale, scratch, plan_size);
+  else c2r_compute<double>(*self, *out, dims, ndims, scale, scratch, plan_size);
   return Error::Ok;
 }
 
