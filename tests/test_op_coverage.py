@@ -21,6 +21,12 @@ first output; grid_sampler_2d in float16/bfloat16 against the float64 result
 (see REF_IN_FLOAT64). KNOWN_GAPS lists (op, dtype) pairs PyTorch supports and
 Wick does not: they must fail at load with KernelNotFound (xfail).
 
+Complex numbers: an overload whose kernel the runtime registers for complex
+dtypes (data movement, abs, _fft_c2r) also runs for complex64 (fast tier) or
+complex64 and complex128 (full tier); one with complex kernels only (_fft_c2r)
+runs for those alone. Complex results are compared at the tolerances of their
+real dtype.
+
 Tiers:
   fast (default): float32, int64 and two hash-chosen other dtypes per overload,
          the first usable sample of each (overload, dtype);
@@ -52,7 +58,8 @@ FULL = os.environ.get("WICK_OP_COVERAGE", "fast") == "full"
 MAX_SAMPLES = 25 if FULL else 1
 
 TOL = {torch.float64: (1e-7, 1e-7), torch.float32: (1e-5, 1e-5), torch.float16: (1e-3, 1e-3),
-       torch.bfloat16: (1.6e-2, 1e-2)}
+       torch.bfloat16: (1.6e-2, 1e-2), torch.complex64: (1e-5, 1e-5), torch.complex128: (1e-7, 1e-7)}
+COMPLEX = [torch.complex64, torch.complex128]
 # Ops whose float results depend on summation order or chained rounding.
 LOOSE = {"sum", "mean", "var", "prod", "cumsum", "_softmax", "_log_softmax", "native_layer_norm",
          "native_group_norm", "_native_batch_norm_legit", "_native_batch_norm_legit_no_training", "mm", "bmm",
@@ -60,7 +67,8 @@ LOOSE = {"sum", "mean", "var", "prod", "cumsum", "_softmax", "_log_softmax", "na
          "_adaptive_avg_pool3d", "adaptive_avg_pool1d", "upsample_bilinear2d", "grid_sampler_2d", "_cdist_forward",
          "_pdist_forward", "_embedding_bag", "native_layer_norm_backward", "native_group_norm_backward",
          "convolution_backward", "col2im", "embedding_dense_backward", "scatter_reduce", "scatter_add",
-         "index_put", "_adaptive_avg_pool2d_backward", "avg_pool2d_backward", "pow", "elu", "gelu", "sigmoid"}
+         "index_put", "_adaptive_avg_pool2d_backward", "avg_pool2d_backward", "pow", "elu", "gelu", "sigmoid",
+         "_fft_r2c", "_fft_c2r"}
 RANDOM = {"rand", "randn", "randperm", "native_dropout"}
 # float16/bfloat16 results compared with the op run in float64 and rounded:
 # PyTorch's reduced-precision CPU kernel for these rounds its intermediate
@@ -69,9 +77,8 @@ REF_IN_FLOAT64 = {"grid_sampler_2d"}
 
 # Overloads with no kernel by design, and why. Their tests are skipped.
 NOT_KERNELS = {
-    "aten._fft_r2c.default": "produces a complex tensor; Wick has no complex dtype",
-    "aten._fft_c2r.default": "consumes a complex tensor; Wick has no complex dtype",
-    "aten.sym_size.int": "symbolic size: lowered to wick::sym_size.int (sym_ops.cpp), never an aten kernel",
+    "aten.sym_size.int": "kernel wick::sym_size.int (sym_ops.cpp); a one-op sample has no symbolic size, so the "
+                         "dynamic-shape tests (tests/test_dynamic_shapes.py) exercise it",
     "aten.sym_numel.default": "symbolic size arithmetic, resolved by the program builder",
     "aten.sym_stride.int": "symbolic stride: Wick tensors are dense in their dim order, resolved ahead of time",
     "aten.sym_storage_offset.default": "storage offsets are always 0 in Wick, resolved ahead of time",
@@ -123,6 +130,8 @@ def _t(shape, dtype, low=None, high=None, seed=0):
     g = torch.Generator().manual_seed(seed)
     if dtype == torch.bool:
         return torch.randint(0, 2, shape, generator=g).bool()
+    if dtype.is_complex:
+        return torch.complex(*(_t(shape, torch.float64, low, high, seed + k) for k in range(2))).to(dtype)
     if dtype.is_floating_point:
         lo = -3.0 if low is None else low
         hi = 3.0 if high is None else high
@@ -223,6 +232,11 @@ def _manual(name: str, overload: str, d):
               [0, 0], 1, [True, True, True]), {})],
         "native_layer_norm_backward.default": "layer_norm_bw",
         "native_group_norm_backward.default": "group_norm_bw",
+        # OpInfo's fft.rfft/irfft samples call these overloads under other names.
+        "_fft_r2c.default": [((T(3, 8), [1], 0, True), {}), ((T(5, 7), [0], 1, False), {}),
+                             ((T(2, 3, 6), [0, 2], 2, True), {})],
+        "_fft_c2r.default": [((T(3, 5), [1], 2, 8), {}), ((T(4, 4), [1], 0, 7), {}),
+                             ((T(3, 2, 4), [0, 2], 1, 6), {})],
     }
     entry = table.get(key)
     if entry == "maxpool_bw":
@@ -402,7 +416,7 @@ def compare(name, expected, got):
             if src.dim() > 0:
                 torch.testing.assert_close(src.gather(dim, g), got[0], rtol=0, atol=0, equal_nan=True)
             continue
-        if e.dtype.is_floating_point:
+        if e.dtype.is_floating_point or e.dtype.is_complex:
             rtol, atol = TOL[e.dtype]
             if name in LOOSE:
                 rtol, atol = rtol * 10, atol * 10
@@ -449,7 +463,30 @@ def _fast_dtypes(op):
     return [torch.float32, torch.int64, rest[first], rest[second]]
 
 
-CASES = [(op, d) for op in _core_ops() for d in (DTYPES if FULL else _fast_dtypes(op))]
+_REGISTERED: dict[str, set[str]] | None = None
+
+
+def _kernel_dtypes(op) -> set[str]:
+    """Dtype names the runtime registers kernels for at this overload."""
+    global _REGISTERED
+    if _REGISTERED is None:
+        _REGISTERED = {}
+        for name, dtypes in wick.runtime.registered_kernels():
+            _REGISTERED.setdefault(name, set()).update(dtypes)
+    from wick.ops_table import kernel_name
+
+    return _REGISTERED.get(kernel_name(op), set())
+
+
+def _dtypes(op):
+    names = _kernel_dtypes(op)
+    cx = [d for d in COMPLEX if str(d).replace("torch.", "") in names]
+    if cx and not any(str(d).replace("torch.", "") in names for d in DTYPES):
+        return cx  # complex kernels only (_fft_c2r): the real dtypes have nothing to run
+    return (DTYPES if FULL else _fast_dtypes(op)) + (cx if FULL else cx[:1])
+
+
+CASES = [(op, d) for op in _core_ops() for d in _dtypes(op)]
 
 
 @pytest.mark.parametrize("op,dtype", CASES, ids=[f"{op}-{str(d).replace('torch.', '')}" for op, d in CASES])

@@ -90,8 +90,10 @@ def allowed_ops() -> set:
     return _CORE
 
 
+# complex64/complex128 come out of the FFT ops; only those kernels (and the
+# runtime's loader, which refuses complex tensors to every other kernel) know them.
 SUPPORTED_DTYPES = {torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int8, torch.int16,
-                    torch.int32, torch.int64, torch.uint8, torch.bool}
+                    torch.int32, torch.int64, torch.uint8, torch.bool, torch.complex64, torch.complex128}
 
 
 @dataclass
@@ -140,7 +142,8 @@ def verify_edge(ep: ExportedProgram) -> None:
             if isinstance(v, torch.Tensor) and v.dtype not in SUPPORTED_DTYPES:
                 raise ExportError(
                     f"operator {node.target} produces dtype {v.dtype}, which Wick does not support; it comes from "
-                    f"{_source_line(node)}. Cast to one of float32, float16, bfloat16, float64 or an integer type."
+                    f"{_source_line(node)}. Cast to one of float32, float16, bfloat16, float64, an integer type "
+                    f"or (FFT ops) complex64/complex128."
                 )
 
 

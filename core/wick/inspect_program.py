@@ -12,7 +12,8 @@ from .fb import Program as FbProgram
 from .fb.InstructionKind import InstructionKind
 from .fb.ValueKind import ValueKind
 
-_DTYPES = ["float32", "float64", "float16", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "bool"]
+_DTYPES = ["float32", "float64", "float16", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "bool",
+           "complex64", "complex128"]
 
 
 def _debug_lines(debug: Any, width: int = 400) -> list[str]:

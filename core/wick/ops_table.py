@@ -20,15 +20,16 @@ import os
 import sys
 from typing import Any
 
-DTYPES = ["float32", "float64", "float16", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "bool"]
+# A cell is keyed by the dtype a kernel is dispatched on (its first tensor):
+# real dtypes for nearly every op; complex only for those that take complex
+# input (aten::_fft_c2r.out). Elsewhere the complex columns stay blank.
+DTYPES = ["float32", "float64", "float16", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "bool",
+          "complex64", "complex128"]
 _SHORT = {"float32": "f32", "float64": "f64", "float16": "f16", "bfloat16": "bf16", "int8": "i8", "int16": "i16",
-          "int32": "i32", "int64": "i64", "uint8": "u8", "bool": "b"}
+          "int32": "i32", "int64": "i64", "uint8": "u8", "bool": "b", "complex64": "c64", "complex128": "c128"}
 
 # Overloads with no kernel by design (see tests/test_op_coverage.py NOT_KERNELS).
 EXCEPTIONS = {
-    "aten._fft_r2c.default": "complex output; Wick has no complex dtype",
-    "aten._fft_c2r.default": "complex input; Wick has no complex dtype",
-    "aten.sym_size.int": "runs as wick::sym_size.int (symbolic shapes), not an aten kernel",
     "aten.sym_numel.default": "symbolic-shape arithmetic, resolved by the program builder",
     "aten.sym_stride.int": "Wick tensors are dense in their dim order; resolved ahead of time",
     "aten.sym_storage_offset.default": "storage offsets are always 0 in Wick",
@@ -61,7 +62,7 @@ def kernel_name(op: Any) -> str | None:
 
     if op in IN_PLACE_OPS:
         return IN_PLACE_OPS[op]
-    if key == "aten._local_scalar_dense.default":  # a scalar kernel, like wick::sym_size.int
+    if op in SYM_OP_NAMES:  # scalar kernels: wick::sym_size.int, wick::_local_scalar_dense
         return SYM_OP_NAMES[op]
 
     try:
@@ -105,7 +106,9 @@ def build_table(results_path: str | None = None) -> dict[str, Any]:
     from .runtime import registered_kernels
 
     results_path = results_path or default_results()
-    registered = {name: set(dtypes) for name, dtypes in registered_kernels()}
+    registered: dict[str, set[str]] = {}
+    for name, dtypes in registered_kernels():  # an op may have several kernels (e.g. real and complex abs)
+        registered.setdefault(name, set()).update(dtypes)
     results = load_results(results_path)
     rows = []
     for op in sorted(core_aten_ops(), key=str):

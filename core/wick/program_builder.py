@@ -35,7 +35,7 @@ CONSTANT_ALIGNMENT = 64
 
 DTYPE_CODES = {
     torch.float32: 0, torch.float64: 1, torch.float16: 2, torch.bfloat16: 3, torch.int8: 4, torch.int16: 5,
-    torch.int32: 6, torch.int64: 7, torch.uint8: 8, torch.bool: 9,
+    torch.int32: 6, torch.int64: 7, torch.uint8: 8, torch.bool: 9, torch.complex64: 10, torch.complex128: 11,
 }
 MEMORY_FORMAT_CODES = {torch.contiguous_format: 0, torch.preserve_format: 1, torch.channels_last: 2}
 

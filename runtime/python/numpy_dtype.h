@@ -19,6 +19,8 @@ inline const char* numpy_dtype(wick::ScalarType t) {
     case wick::ScalarType::Int64: return "int64";
     case wick::ScalarType::UInt8: return "uint8";
     case wick::ScalarType::Bool: return "bool";
+    case wick::ScalarType::ComplexFloat: return "complex64";
+    case wick::ScalarType::ComplexDouble: return "complex128";
   }
   return nullptr;
 }

@@ -55,6 +55,8 @@ bool to_scalar_type(nb::dlpack::dtype dt, wick::ScalarType* out) {
   else if (code == dtype_code::Int && dt.bits == 64) *out = wick::ScalarType::Int64;
   else if (code == dtype_code::UInt && dt.bits == 8) *out = wick::ScalarType::UInt8;
   else if (code == dtype_code::Bool && dt.bits == 8) *out = wick::ScalarType::Bool;
+  else if (code == dtype_code::Complex && dt.bits == 64) *out = wick::ScalarType::ComplexFloat;
+  else if (code == dtype_code::Complex && dt.bits == 128) *out = wick::ScalarType::ComplexDouble;
   else return false;
   return true;
 }

@@ -16,6 +16,7 @@ const DtypeCode kCodes[] = {
     {"<f4", wick::ScalarType::Float32}, {"<f8", wick::ScalarType::Float64}, {"<f2", wick::ScalarType::Float16},
     {"|i1", wick::ScalarType::Int8},    {"<i2", wick::ScalarType::Int16},   {"<i4", wick::ScalarType::Int32},
     {"<i8", wick::ScalarType::Int64},   {"|u1", wick::ScalarType::UInt8},   {"|b1", wick::ScalarType::Bool},
+    {"<c8", wick::ScalarType::ComplexFloat}, {"<c16", wick::ScalarType::ComplexDouble},
 };
 
 std::string field(const std::string& header, const std::string& key) {
@@ -52,7 +53,7 @@ std::string read_npy(const std::string& path, NpyArray* out) {
   std::string descr = field(header, "descr");
   bool found = false;
   for (const auto& c : kCodes) {
-    if (descr == c.code || (descr.size() == 3 && descr[0] == '=' && descr.substr(1) == std::string(c.code).substr(1))) {
+    if (descr == c.code || (descr.size() > 1 && descr[0] == '=' && descr.substr(1) == std::string(c.code).substr(1))) {
       out->dtype = c.type;
       found = true;
     }

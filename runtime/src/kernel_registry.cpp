@@ -7,7 +7,11 @@ namespace {
 // Fixed capacity: registration happens at static-init time on targets where
 // heap use may be forbidden. Raise it if a kernel library grows past it.
 constexpr size_t kMaxKernels = 1024;
-Kernel g_kernels[kMaxKernels];
+// "= {}" makes this constant initialization (done before any dynamic
+// initializer): kernel files register from their own static initializers,
+// and a default-constructed array, initialized in its turn, would reset
+// Kernel's defaulted fields after some kernels had registered.
+Kernel g_kernels[kMaxKernels] = {};
 size_t g_kernel_count = 0;
 }  // namespace
 

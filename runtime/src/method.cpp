@@ -226,6 +226,16 @@ Error Method::load_steps(const Program& program, const void* method_ptr, MemoryA
                             "rebuild the runtime with this operator, or lower it to a backend that supports it",
                       name_, pc, op, scalar_type_name(dtype));
         }
+        for (int k = 0; k < s.num_args; ++k) {
+          const Value* a = s.args[k];
+          if (a->tag != ValueTag::Tensor || a->tensor == nullptr || !is_complex(a->tensor->dtype)) continue;
+          if (((s.kernel->dtypes | s.kernel->complex_dtypes) & dtype_bit(a->tensor->dtype)) == 0) {
+            return fail(Error::KernelNotFound,
+                        "method '%s', instruction %u: the kernel for operator %s does not take %s tensors "
+                        "(argument %d); complex tensors are supported by the FFT operators, abs and data movement only",
+                        name_, pc, op, scalar_type_name(a->tensor->dtype), k);
+          }
+        }
         if (s.kernel->scratch_bytes != nullptr) {
           size_t need = s.kernel->scratch_bytes(s.args, s.num_args);
           if (need > scratch_needed) scratch_needed = need;

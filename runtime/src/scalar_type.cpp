@@ -4,6 +4,8 @@ namespace wick {
 
 size_t element_size(ScalarType t) {
   switch (t) {
+    case ScalarType::ComplexDouble: return 16;
+    case ScalarType::ComplexFloat:
     case ScalarType::Float64:
     case ScalarType::Int64: return 8;
     case ScalarType::Float32:
@@ -30,6 +32,8 @@ const char* scalar_type_name(ScalarType t) {
     case ScalarType::Int64: return "int64";
     case ScalarType::UInt8: return "uint8";
     case ScalarType::Bool: return "bool";
+    case ScalarType::ComplexFloat: return "complex64";
+    case ScalarType::ComplexDouble: return "complex128";
   }
   return "unknown";
 }
@@ -38,5 +42,7 @@ bool is_floating(ScalarType t) {
   return t == ScalarType::Float32 || t == ScalarType::Float64 || t == ScalarType::Float16 ||
          t == ScalarType::BFloat16;
 }
+
+bool is_complex(ScalarType t) { return t == ScalarType::ComplexFloat || t == ScalarType::ComplexDouble; }
 
 }  // namespace wick

@@ -47,7 +47,12 @@ typedef enum WickDType {
   WICK_DTYPE_INT32 = 6,
   WICK_DTYPE_INT64 = 7,
   WICK_DTYPE_UINT8 = 8,
-  WICK_DTYPE_BOOL = 9
+  WICK_DTYPE_BOOL = 9,
+  /* Interleaved (real, imag) pairs. Appended without an ABI version change:
+   * a backend receives them only if its own partitioner claimed a node with
+   * complex tensors, which no backend written before them does. */
+  WICK_DTYPE_COMPLEX64 = 10,
+  WICK_DTYPE_COMPLEX128 = 11
 } WickDType;
 
 /* A tensor argument: contiguous, borrowed for the duration of one call.

@@ -4,6 +4,8 @@
 // as_strided_copy, flip, repeat, select_scatter, slice_scatter, cat. Contiguous copies also convert
 // when the out tensor has another dtype (PyTorch copies with a cast into out=);
 // strided ones require the same dtype. cat promotes its inputs like PyTorch.
+// All but cat and select_scatter also move complex tensors (same dtype only),
+// e.g. the slice torch.fft.irfft takes of a spectrum.
 #include <cstdint>
 #include <algorithm>
 #include <cstring>
@@ -683,22 +685,27 @@ Error slice_scatter_out(KernelContext& ctx, Value* const* args, int num_args) {
 
 using namespace wick::portable;
 
+// Byte movers take complex tensors too. Not cat (it promotes dtypes), nor
+// select_scatter: wick.to_edge decomposes it into where.self, which is real
+// only, so no program could reach (or test) a complex select_scatter.
+constexpr uint32_t kMoveDtypes = kAllDtypes | kComplexDtypes;
+
 WICK_REGISTER_KERNELS(copy_ops,
-                      {"aten::view_copy.out", kAllDtypes, &view_copy_out, nullptr},
-                      {"aten::permute_copy.out", kAllDtypes, &permute_copy_out, nullptr},
-                      {"aten::expand_copy.out", kAllDtypes, &expand_copy_out, nullptr},
-                      {"aten::alias_copy.out", kAllDtypes, &alias_copy_out, nullptr},
-                      {"aten::clone.out", kAllDtypes, &clone_out, nullptr},
-                      {"aten::slice_copy.Tensor_out", kAllDtypes, &slice_copy_out, nullptr},
-                      {"aten::split_with_sizes_copy.out", kAllDtypes, &split_with_sizes_copy_out, nullptr},
-                      {"aten::unsqueeze_copy.out", kAllDtypes, &unsqueeze_copy_out, nullptr},
-                      {"aten::squeeze_copy.dims_out", kAllDtypes, &squeeze_copy_dims_out, nullptr},
+                      {"aten::view_copy.out", kMoveDtypes, &view_copy_out, nullptr},
+                      {"aten::permute_copy.out", kMoveDtypes, &permute_copy_out, nullptr},
+                      {"aten::expand_copy.out", kMoveDtypes, &expand_copy_out, nullptr},
+                      {"aten::alias_copy.out", kMoveDtypes, &alias_copy_out, nullptr},
+                      {"aten::clone.out", kMoveDtypes, &clone_out, nullptr},
+                      {"aten::slice_copy.Tensor_out", kMoveDtypes, &slice_copy_out, nullptr},
+                      {"aten::split_with_sizes_copy.out", kMoveDtypes, &split_with_sizes_copy_out, nullptr},
+                      {"aten::unsqueeze_copy.out", kMoveDtypes, &unsqueeze_copy_out, nullptr},
+                      {"aten::squeeze_copy.dims_out", kMoveDtypes, &squeeze_copy_dims_out, nullptr},
                       {"aten::cat.out", kAllDtypes, &cat_out, nullptr},
-                      {"aten::select_copy.int_out", kAllDtypes, &select_copy_out, nullptr},
-                      {"aten::diagonal_copy.out", kAllDtypes, &diagonal_copy_out, nullptr},
-                      {"aten::as_strided_copy.out", kAllDtypes, &as_strided_copy_out, nullptr},
-                      {"aten::squeeze_copy.dim_out", kAllDtypes, &squeeze_copy_dim_out, nullptr},
-                      {"aten::flip.out", kAllDtypes, &flip_out, nullptr},
-                      {"aten::repeat.out", kAllDtypes, &repeat_out, nullptr},
+                      {"aten::select_copy.int_out", kMoveDtypes, &select_copy_out, nullptr},
+                      {"aten::diagonal_copy.out", kMoveDtypes, &diagonal_copy_out, nullptr},
+                      {"aten::as_strided_copy.out", kMoveDtypes, &as_strided_copy_out, nullptr},
+                      {"aten::squeeze_copy.dim_out", kMoveDtypes, &squeeze_copy_dim_out, nullptr},
+                      {"aten::flip.out", kMoveDtypes, &flip_out, nullptr},
+                      {"aten::repeat.out", kMoveDtypes, &repeat_out, nullptr},
                       {"aten::select_scatter.out", kAllDtypes, &select_scatter_out, nullptr},
-                      {"aten::slice_scatter.out", kAllDtypes, &slice_scatter_out, nullptr})
+                      {"aten::slice_scatter.out", kMoveDtypes, &slice_scatter_out, nullptr})

@@ -469,6 +469,8 @@ int promo_index(ScalarType t) {
     case ScalarType::Float64: return 7;
     case ScalarType::Bool: return 8;
     case ScalarType::BFloat16: return 9;
+    case ScalarType::ComplexFloat:
+    case ScalarType::ComplexDouble: break;  // real kernels never see complex (method loader)
   }
   return 6;
 }
@@ -496,6 +498,9 @@ ScalarType promote_types(ScalarType a, ScalarType b) {
 }
 
 bool can_cast(ScalarType from, ScalarType to) {
+  // The portable kernels convert no complex values (PyTorch would also
+  // widen real -> complex and complex64 -> complex128): only same-dtype copies.
+  if (is_complex(from) || is_complex(to)) return from == to;
   if (is_floating(from) && is_integral(to, false)) return false;
   if (from != ScalarType::Bool && to == ScalarType::Bool) return false;
   return true;
@@ -579,6 +584,11 @@ void strided_copy(const void* src, void* dst, size_t elem, const int64_t* sizes,
     case 1: strided_copy_t(static_cast<const uint8_t*>(src), static_cast<uint8_t*>(dst), sizes, dim, src_strides); break;
     case 2: strided_copy_t(static_cast<const uint16_t*>(src), static_cast<uint16_t*>(dst), sizes, dim, src_strides); break;
     case 4: strided_copy_t(static_cast<const uint32_t*>(src), static_cast<uint32_t*>(dst), sizes, dim, src_strides); break;
+    case 16: {  // complex128
+      struct Pair { uint64_t a, b; };
+      strided_copy_t(static_cast<const Pair*>(src), static_cast<Pair*>(dst), sizes, dim, src_strides);
+      break;
+    }
     default: strided_copy_t(static_cast<const uint64_t*>(src), static_cast<uint64_t*>(dst), sizes, dim, src_strides); break;
   }
 }

@@ -17,8 +17,11 @@
 namespace wick {
 namespace portable {
 
-// Every dtype bit, for kernels that accept any dtype.
-constexpr uint32_t kAllDtypes = (1u << kNumScalarTypes) - 1;
+// Every real dtype bit, for kernels that accept any dtype (complex tensors
+// reach only kernels written for them: see Kernel::complex_dtypes).
+constexpr uint32_t kAllDtypes = (1u << kNumRealScalarTypes) - 1;
+constexpr uint32_t kComplexDtypes =
+    dtype_bit(ScalarType::ComplexFloat) | dtype_bit(ScalarType::ComplexDouble);
 constexpr uint32_t kF32 = dtype_bit(ScalarType::Float32);
 constexpr uint32_t kI32 = dtype_bit(ScalarType::Int32);
 constexpr uint32_t kI64 = dtype_bit(ScalarType::Int64);
@@ -114,6 +117,8 @@ inline T load_as(const void* data, ScalarType t, int64_t i) {
     case ScalarType::Bool: return static_cast<T>(static_cast<const bool*>(data)[i] ? 1 : 0);
     case ScalarType::Float16: return static_cast<T>(half_to_float(static_cast<const uint16_t*>(data)[i]));
     case ScalarType::BFloat16: return static_cast<T>(bf16_to_float(static_cast<const uint16_t*>(data)[i]));
+    case ScalarType::ComplexFloat:
+    case ScalarType::ComplexDouble: break;  // not a real value; complex kernels read pairs themselves
   }
   return T(0);
 }
@@ -148,6 +153,8 @@ inline void store_as(void* data, ScalarType t, int64_t i, T v) {
     case ScalarType::Bool: static_cast<bool*>(data)[i] = v != static_cast<T>(0); return;
     case ScalarType::Float16: static_cast<uint16_t*>(data)[i] = float_to_half(static_cast<float>(v)); return;
     case ScalarType::BFloat16: static_cast<uint16_t*>(data)[i] = float_to_bf16(static_cast<float>(v)); return;
+    case ScalarType::ComplexFloat:
+    case ScalarType::ComplexDouble: return;  // unreachable: the method loader keeps complex from real kernels
   }
 }
 
@@ -221,6 +228,8 @@ inline void dispatch_all(ScalarType t, Fn&& fn) {
     case ScalarType::Int64: fn(TypeTag<int64_t>{}); return;
     case ScalarType::UInt8: fn(TypeTag<uint8_t>{}); return;
     case ScalarType::Bool: fn(TypeTag<bool>{}); return;
+    case ScalarType::ComplexFloat:
+    case ScalarType::ComplexDouble: return;  // unreachable: the method loader keeps complex from real kernels
   }
 }
 // Only the floating types; returns false (fn not called) for others.
@@ -308,7 +317,7 @@ inline void for_each_row(const int64_t* sizes, int dim, const int64_t (*strides)
   }
 }
 
-// Copies `src` (elements of `elem` bytes, shape `sizes`, element strides
+// Copies `src` (elements of `elem` bytes: 1, 2, 4, 8 or 16, shape `sizes`, element strides
 // `src_strides`) into contiguous `dst`.
 void strided_copy(const void* src, void* dst, size_t elem, const int64_t* sizes, int dim, const int64_t* src_strides);
 

@@ -28,9 +28,14 @@ using ScratchFn = size_t (*)(Value* const* args, int num_args);
 
 struct Kernel {
   const char* op_name;      // out-variant name, e.g. "aten::convolution.out"
-  uint32_t dtypes;          // OR of dtype_bit(...) this kernel accepts
+  uint32_t dtypes;          // OR of dtype_bit(...) this kernel is dispatched on
   KernelFn fn;
   ScratchFn scratch_bytes;  // may be null: no scratch needed
+  // Complex dtypes the kernel handles in arguments other than the one it is
+  // dispatched on (aten::_fft_r2c.out: a float input, a complex64 out). The
+  // method loader refuses a call with a complex tensor argument whose dtype
+  // is in neither set, so kernels written for real numbers never see one.
+  uint32_t complex_dtypes = 0;
 };
 
 // Adds kernels to the process-wide registry (fixed capacity, no allocation).
