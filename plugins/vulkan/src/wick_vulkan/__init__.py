@@ -6,6 +6,7 @@ The pluggy hooks Wick discovers through the ``wick.backends`` entry point.
 Kept light: torch is imported only when the partitioner or preprocess run.
 
     program = wick.export(model, inputs, backends=["vulkan"])
+    # float16 models (model.half(), float16 inputs) run with float16 tensors on the device
     # choose a device: compile spec or, at run time, WICK_VULKAN_DEVICE=<index or name part>
     program = wick.export(model, inputs, backends=["vulkan"],
                           compile_specs={"vulkan": [CompileSpec.of("device", "NVIDIA")]})
@@ -36,7 +37,8 @@ def wick_backend_descriptor():
         package="wick-vulkan",
         description="GLSL compute shaders (SPIR-V embedded) through Vulkan 1.1+; lavapipe when no GPU exists",
         capabilities={
-            "dtypes": ["float32 (int32/int64 embedding indices)"],
+            "dtypes": ["float32", "float16 (stored as float16, computed in float32; needs the device feature "
+                       "storageBuffer16BitAccess, shown by `wick backends`)", "int32/int64 embedding indices"],
             "compile_specs": {"device": "device index or name substring (WICK_VULKAN_DEVICE overrides at run "
                                         "time); default: discrete > integrated > virtual > CPU"},
             "ops": SUPPORTED_OP_NAMES,

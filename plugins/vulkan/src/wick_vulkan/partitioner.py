@@ -8,8 +8,8 @@ import torch
 
 from wick.delegate_sdk import PartitionResult, Partitioner, group_supported_nodes
 
-from .plan import (ACTIVATIONS, BINARY_OPS, ELEMENT_SIZE, MAX_RANK, REDUCTIONS, UNARY_OPS, VIEWS, Unsupported,
-                   reduction_view)
+from .plan import (ACTIVATIONS, BINARY_OPS, ELEMENT_SIZE, FLOAT_DTYPES, MAX_RANK, REDUCTIONS, UNARY_OPS, VIEWS,
+                   Unsupported, reduction_view)
 
 aten = torch.ops.aten
 
@@ -33,8 +33,8 @@ def _tensors(v):
 
 
 def _check_tensor(t: torch.Tensor, what: str, allow_index: bool = False) -> str | None:
-    if t.dtype != torch.float32 and not (allow_index and t.dtype in (torch.int32, torch.int64)):
-        return f"{what} is {t.dtype}; the shaders take float32"
+    if t.dtype not in FLOAT_DTYPES and not (allow_index and t.dtype in (torch.int32, torch.int64)):
+        return f"{what} is {t.dtype}; the shaders take float32 or float16"
     if any(not isinstance(s, int) for s in t.shape):
         return f"{what} has a dynamic shape; the plan is static"
     if t.dim() > MAX_RANK:
@@ -65,11 +65,18 @@ def refusal(node: torch.fx.Node, constant_names: set[str]) -> str | None:
             return why
     if not _tensors(node.meta.get("val")):
         return "no tensor output"
+    floats = {out.dtype for out in outs}
     for i, a in enumerate(node.all_input_nodes):
         for v in _tensors(a.meta.get("val")):
-            why = _check_tensor(v, f"input {a.name}", allow_index=is_embedding and a is node.args[1])
+            is_index = is_embedding and a is node.args[1]
+            why = _check_tensor(v, f"input {a.name}", allow_index=is_index)
             if why:
                 return why
+            if not is_index:
+                floats.add(v.dtype)
+    if len(floats) > 1:
+        # each dispatch runs the shader variant of one storage type
+        return f"mixes {' and '.join(sorted(str(f).replace('torch.', '') for f in floats))} tensors in one op"
     if t is aten.convolution.default:
         if node.args[6]:
             return "transposed convolution"
@@ -90,7 +97,7 @@ def refusal(node: torch.fx.Node, constant_names: set[str]) -> str | None:
             return "batch norm statistics outputs are used"
     elif t in REDUCTIONS:
         dims = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
-        if node.kwargs.get("dtype") not in (None, torch.float32):
+        if node.kwargs.get("dtype") not in (None, node.args[0].meta["val"].dtype):
             return "reduction to another dtype"
         try:
             reduction_view(node.args[0].meta["val"].shape, [dims] if isinstance(dims, int) else dims)
