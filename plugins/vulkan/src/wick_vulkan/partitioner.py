@@ -20,7 +20,7 @@ OTHER = {aten.expand_copy.default, aten.convolution.default, aten.mm.default, at
          aten.max_pool2d.default, aten.avg_pool2d.default, aten._softmax.default, aten._log_softmax.default,
          aten.embedding.default, aten.permute_copy.default, aten.transpose_copy.int, aten.t_copy.default,
          aten.slice_copy.Tensor, aten.select_copy.int, aten.cat.default, aten.split_with_sizes_copy.default,
-         aten.split_copy.Tensor}
+         aten.split_copy.Tensor, aten._to_copy.default}
 SUPPORTED = set(ACTIVATIONS) | set(UNARY_OPS) | set(BINARY_OPS) | set(VIEWS) | set(REDUCTIONS) | OTHER
 
 
@@ -74,7 +74,7 @@ def refusal(node: torch.fx.Node, constant_names: set[str]) -> str | None:
                 return why
             if not is_index:
                 floats.add(v.dtype)
-    if len(floats) > 1:
+    if len(floats) > 1 and t is not aten._to_copy.default:
         # each dispatch runs the shader variant of one storage type
         return f"mixes {' and '.join(sorted(str(f).replace('torch.', '') for f in floats))} tensors in one op"
     if t is aten.convolution.default:
@@ -120,6 +120,11 @@ def refusal(node: torch.fx.Node, constant_names: set[str]) -> str | None:
     elif t is aten.cat.default:
         if not node.args[0]:
             return "empty cat"
+    elif t is aten._to_copy.default:
+        if node.kwargs.get("memory_format") not in (None, torch.preserve_format, torch.contiguous_format):
+            return f"_to_copy to {node.kwargs['memory_format']}"
+        if node.kwargs.get("layout") not in (None, torch.strided):
+            return f"_to_copy to layout {node.kwargs['layout']}"
     return None
 
 

@@ -225,7 +225,8 @@ class Lowering:
         return tuple(v.shape)
 
     def dispatch(self, node: torch.fx.Node, shader: str, out: TVal, ins: list[TVal], push: list[Any],
-                 groups: tuple[int, int, int]) -> None:
+                 groups: tuple[int, int, int], storage: torch.dtype | None = None) -> None:
+        """`storage` overrides the variant for shaders that mix float types (convert)."""
         words = []
         for p in push:
             if isinstance(p, F):
@@ -235,10 +236,11 @@ class Lowering:
         if len(words) > 32:
             raise AssertionError(f"{shader}: {len(words)} push words")
         floats = {tv.dtype for tv in [out, *ins] if tv.dtype.is_floating_point}
-        if len(floats) > 1:
-            # one shader variant per dispatch reads and writes one float type
-            raise Unsupported(f"{node.name}: {shader} would mix {sorted(map(str, floats))} tensors")
-        storage = floats.pop() if floats else torch.float32
+        if storage is None:
+            if len(floats) > 1:
+                # one shader variant per dispatch reads and writes one float type
+                raise Unsupported(f"{node.name}: {shader} would mix {sorted(map(str, floats))} tensors")
+            storage = floats.pop() if floats else torch.float32
         self.dispatches.append(Dispatch(shader, [out, *ins], words, groups, node.name, storage))
         self.ops.setdefault(node.name, []).append(shader)
 
@@ -349,6 +351,8 @@ class Lowering:
             self.cat(node)
         elif t in (aten.split_with_sizes_copy.default, aten.split_copy.Tensor):
             self.split(node)
+        elif t is aten._to_copy.default:
+            self.to_copy(node)
         else:
             raise Unsupported(f"{t} has no Vulkan lowering")
 
@@ -452,6 +456,22 @@ class Lowering:
             at += meta.shape[dim]
             pieces.append(out)
         self.values[node] = pieces
+
+    def to_copy(self, node: torch.fx.Node) -> None:
+        """float32 <-> float16 (the casts a float16 model's decompositions put
+        around silu, or a model's own .float()/.half()); same type: a view."""
+        src = self.val(node.args[0])
+        dtype = node.meta["val"].dtype
+        if dtype == src.dtype:
+            self.values[node] = TVal(src.storage, src.shape, dtype)
+            self.ops[node.name] = ["view"]
+            return
+        if {src.dtype, dtype} != {torch.float16, torch.float32}:
+            raise Unsupported(f"conversion from {src.dtype} to {dtype}")
+        out = self.new_tval(src.shape, dtype)
+        self.dispatch(node, "convert", out, [src], [int(dtype == torch.float16), src.numel], groups_1d(src.numel),
+                      storage=torch.float16)
+        self.values[node] = out
 
     # ---- elementwise
     def unary(self, node: torch.fx.Node, op: int, p2: float = 0.0, p3: float = 0.0) -> None:
