@@ -226,8 +226,8 @@ WickStatus init_plan(Handle* h, const fb::Plan* plan, const WickHostAllocator* a
     return WICK_STATUS_INVALID_ARGUMENT;
   }
   // Argument dtypes (version 2): one per argument, each a known type.
-  const auto check_dtypes = [&](const flatbuffers::Vector<fb::DType>* v, const flatbuffers::Vector<const fb::Region*>* r,
-                                const char* what) {
+  using Regions = flatbuffers::Vector<const fb::Region*>;
+  const auto check_dtypes = [&](const flatbuffers::Vector<fb::DType>* v, const Regions* r, const char* what) {
     if (v == nullptr) return true;
     if (v->size() != (r ? r->size() : 0)) {
       std::snprintf(error, error_size, "vulkan: the plan has %u %s dtypes for %u %ss", v->size(), what,
@@ -280,7 +280,8 @@ WickStatus init_plan(Handle* h, const fb::Plan* plan, const WickHostAllocator* a
     if (d->storage() == fb::DType::Float16 && !h->dev->float16_storage) {
       std::snprintf(error, error_size, "vulkan: this program keeps float16 tensors on the device (first in dispatch "
                     "%u, %s), but %s cannot: %s. Run it on a device with float16 storage (`wick backends` shows "
-                    "it), or export the model in float32", i, label, h->dev->properties.deviceName, h->dev->float16_missing);
+                    "it), or export the model in float32", i, label, h->dev->properties.deviceName,
+                    h->dev->float16_missing);
       return WICK_STATUS_UNSUPPORTED;
     }
     if (find_shader(d->shader(), d->storage()) < 0) {
@@ -573,8 +574,9 @@ WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* err
   for (uint32_t i = 0; i < num_args; ++i) {
     const Io& io = i < h->num_inputs ? h->inputs[i] : h->outputs[i - h->num_inputs];
     if (io.dtype >= 0 && args[i].dtype != io.dtype) {
-      std::snprintf(error, error_size, "vulkan: %s %u is %s, the plan was made for %s", i < h->num_inputs ? "input" : "output",
-                    i < h->num_inputs ? i : i - h->num_inputs, dtype_name(args[i].dtype), dtype_name(io.dtype));
+      const bool input = i < h->num_inputs;
+      std::snprintf(error, error_size, "vulkan: %s %u is %s, the plan was made for %s", input ? "input" : "output",
+                    input ? i : i - h->num_inputs, dtype_name(args[i].dtype), dtype_name(io.dtype));
       return WICK_STATUS_INVALID_ARGUMENT;
     }
   }
