@@ -169,6 +169,17 @@ def test_bfloat16_and_mixed_ops_are_refused_with_reasons(vulkan):
     torch.testing.assert_close(torch.as_tensor(got[0] if isinstance(got, (list, tuple)) else got), x + y)
 
 
+def test_compile_spec_float16_off_leaves_float16_to_other_backends(vulkan):
+    from wick.delegate_sdk import CompileSpec
+
+    module, inputs = _case("conv3x3")
+    module, inputs = module.eval().half(), _half(inputs)
+    program = wick.export(module, inputs, backends=["vulkan"],
+                          compile_specs={"vulkan": [CompileSpec.of("float16", "off")]})
+    assert program.partition_report.fraction("forward", "vulkan") == 0.0
+    assert "switched off by the compile spec float16=off" in program.partition_report.to_text()
+
+
 def _run_in_subprocess(code: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, **env}, timeout=300)

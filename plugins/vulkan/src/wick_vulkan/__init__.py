@@ -40,7 +40,9 @@ def wick_backend_descriptor():
             "dtypes": ["float32", "float16 (stored as float16, computed in float32; needs the device feature "
                        "storageBuffer16BitAccess, shown by `wick backends`)", "int32/int64 embedding indices"],
             "compile_specs": {"device": "device index or name substring (WICK_VULKAN_DEVICE overrides at run "
-                                        "time); default: discrete > integrated > virtual > CPU"},
+                                        "time); default: discrete > integrated > virtual > CPU",
+                              "float16": "on (default) or off: off leaves float16 tensors to other backends, for "
+                                         "a device without float16 storage"},
             "ops": SUPPORTED_OP_NAMES,
         },
     )

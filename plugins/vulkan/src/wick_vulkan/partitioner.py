@@ -32,9 +32,11 @@ def _tensors(v):
     return []
 
 
-def _check_tensor(t: torch.Tensor, what: str, allow_index: bool = False) -> str | None:
+def _check_tensor(t: torch.Tensor, what: str, allow_index: bool = False, float16: bool = True) -> str | None:
     if t.dtype not in FLOAT_DTYPES and not (allow_index and t.dtype in (torch.int32, torch.int64)):
         return f"{what} is {t.dtype}; the shaders take float32 or float16"
+    if t.dtype == torch.float16 and not float16:
+        return f"{what} is float16, switched off by the compile spec float16=off"
     if any(not isinstance(s, int) for s in t.shape):
         return f"{what} has a dynamic shape; the plan is static"
     if t.dim() > MAX_RANK:
@@ -46,8 +48,9 @@ def _check_tensor(t: torch.Tensor, what: str, allow_index: bool = False) -> str 
     return None
 
 
-def refusal(node: torch.fx.Node, constant_names: set[str]) -> str | None:
-    """None when a Vulkan shader runs `node`; otherwise why not."""
+def refusal(node: torch.fx.Node, constant_names: set[str], float16: bool = True) -> str | None:
+    """None when a Vulkan shader runs `node`; otherwise why not. `float16`
+    False refuses float16 tensors (for a target device without float16 storage)."""
     t = node.target
     if t is aten.pow.Tensor_Tensor:
         # float32 exp2(e * log2(x)) loses ~10 ULP once results pass ~2^50, over
@@ -60,7 +63,7 @@ def refusal(node: torch.fx.Node, constant_names: set[str]) -> str | None:
     if t in (aten._native_batch_norm_legit_no_training.default, aten.max_pool2d_with_indices.default):
         outs = outs[:1]   # statistics / indices: refused below when used
     for i, out in enumerate(outs):
-        why = _check_tensor(out, f"output {i}")
+        why = _check_tensor(out, f"output {i}", float16=float16)
         if why:
             return why
     if not _tensors(node.meta.get("val")):
@@ -69,7 +72,7 @@ def refusal(node: torch.fx.Node, constant_names: set[str]) -> str | None:
     for i, a in enumerate(node.all_input_nodes):
         for v in _tensors(a.meta.get("val")):
             is_index = is_embedding and a is node.args[1]
-            why = _check_tensor(v, f"input {a.name}", allow_index=is_index)
+            why = _check_tensor(v, f"input {a.name}", allow_index=is_index, float16=float16)
             if why:
                 return why
             if not is_index:
@@ -161,8 +164,18 @@ class VulkanPartitioner(Partitioner):
 
     def __init__(self, compile_specs=()):
         self.compile_specs = list(compile_specs)
+        # compile spec float16=on|off (default on): whether float16 tensors
+        # may go to the device; off for targets without float16 storage,
+        # whose runtime would refuse the program at load.
+        self.float16 = True
+        for spec in self.compile_specs:
+            if spec.key == "float16":
+                value = spec.value.decode() if isinstance(spec.value, bytes) else str(spec.value)
+                if value not in ("on", "off"):
+                    raise ValueError(f"vulkan: compile spec float16={value!r}; use 'on' or 'off'")
+                self.float16 = value == "on"
 
     def partition(self, exported_program, claimable) -> PartitionResult:
         constants = constant_placeholders(exported_program)
         remember_constants(exported_program)
-        return group_supported_nodes(exported_program, claimable, lambda n: refusal(n, constants))
+        return group_supported_nodes(exported_program, claimable, lambda n: refusal(n, constants, self.float16))
