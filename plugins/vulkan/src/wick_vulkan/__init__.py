@@ -19,7 +19,7 @@ import os
 from wick.delegate_sdk import PluginDescriptor, hookimpl
 
 NAME = "vulkan"
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 # The SDK API this plugin was written against; Wick refuses another major.
 SDK_API_VERSION = "1.0"
 RUNTIME_LIBRARY = os.path.join(os.path.dirname(__file__), "libwick_vulkan_runtime.so")
