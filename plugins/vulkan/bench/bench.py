@@ -2,13 +2,16 @@
 kernels vs Wick + xnnpack, in one process, interleaved, medians.
 
     python plugins/vulkan/bench/bench.py [--models mobilenet_v2,resnet18,tiny_llama]
-                                         [--runs 20] [--warmup 3] [--json out.json]
+                                         [--runs 20] [--warmup 3] [--json out.json] [--no-f16]
 
 Engines (each a program exported once, loaded once, executed through the
 Python runtime, wick.runtime Method.__call__):
   vulkan    backends=["vulkan"]: the device WICK_VULKAN_DEVICE or the default
             picks (lavapipe on a machine without a GPU: real Vulkan compute
             shaders compiled by LLVM for the host CPU, with Mesa's own threads)
+  vulkan16  the same model in float16 (model.half(), float16 inputs): float16
+            tensors in device memory, float32 arithmetic in the shaders; only
+            when the device has float16 storage (--no-f16 leaves it out)
   portable  no backends: Wick's portable C++ kernels, single-threaded
   xnnpack   backends=["xnnpack"], only when the wick-xnnpack plugin is
             installed and available here
@@ -17,13 +20,14 @@ Rounds alternate the engines (order rotated each round) so that drift in the
 machine's load hits all of them alike; each engine has untimed warm-up calls
 first. Times are WALL time (time.perf_counter around one call): lavapipe runs
 its shaders on its own worker threads, so the calling thread's CPU time would
-not count the work. Each engine's output is compared with eager PyTorch.
+not count the work. Each engine's output is compared with eager PyTorch float32.
 Ratios are engine / portable and vulkan / xnnpack (< 1: the first is faster).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import statistics
@@ -62,6 +66,7 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--json")
+    ap.add_argument("--no-f16", action="store_true", help="leave out the float16 vulkan engine")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
 
@@ -80,15 +85,23 @@ def main(argv=None) -> int:
         with torch.no_grad():
             expected = _first(model(*example))
         engines, notes = {}, {}
-        configs = [("vulkan", ["vulkan"]), ("portable", [])] + ([("xnnpack", ["xnnpack"])] if xnn_ok else [])
+        f16 = not args.no_f16 and "float16 storage yes" in vk_info
+        configs = [("vulkan", ["vulkan"])] + ([("vulkan16", ["vulkan"])] if f16 else []) + [("portable", [])] + \
+            ([("xnnpack", ["xnnpack"])] if xnn_ok else [])
+        inputs = {}
         for label, backends in configs:
             try:
-                program = wick.export(model, example, backends=backends)
+                m, x = model, example
+                if label == "vulkan16":
+                    m = copy.deepcopy(model).half()
+                    x = tuple(t.half() if t.is_floating_point() else t for t in example)
+                inputs[label] = x
+                program = wick.export(m, x, backends=backends)
                 method = wick.runtime.load(program.buffer).method("forward")
                 t0 = time.perf_counter()
-                out = method(*example)
+                out = method(*x)
                 first_ms = (time.perf_counter() - t0) * 1e3
-                err = (_first(out) - expected).abs().max().item()
+                err = (_first(out).float() - expected).abs().max().item()
                 frac = program.partition_report.fraction("forward", backends[0]) if backends else 0.0
                 engines[label] = method
                 notes[label] = {"max_abs_err": err, "fraction_delegated": frac, "first_call_ms": first_ms}
@@ -98,12 +111,12 @@ def main(argv=None) -> int:
         order = list(engines)
         for k in order:
             for _ in range(args.warmup):
-                engines[k](*example)
+                engines[k](*inputs[k])
         for r in range(args.runs):
             rot = order[r % len(order):] + order[:r % len(order)]
             for k in rot:
                 t0 = time.perf_counter()
-                engines[k](*example)
+                engines[k](*inputs[k])
                 times[k].append(time.perf_counter() - t0)
         med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
         row = {"median_ms": med, "notes": notes}
@@ -111,6 +124,8 @@ def main(argv=None) -> int:
             row["over_portable"] = {k: v / med["portable"] for k, v in med.items()}
         if "xnnpack" in med and "vulkan" in med:
             row["vulkan_over_xnnpack"] = med["vulkan"] / med["xnnpack"]
+        if "vulkan16" in med and "vulkan" in med:
+            row["vulkan16_over_vulkan"] = med["vulkan16"] / med["vulkan"]
         results["models"][name] = row
         print(f"{name}:")
         for k in configs:
@@ -124,6 +139,8 @@ def main(argv=None) -> int:
                 print(f"  {k:9s} failed: {n.get('error')}")
         if "vulkan_over_xnnpack" in row:
             print(f"  vulkan / xnnpack = {row['vulkan_over_xnnpack']:.2f}")
+        if "vulkan16_over_vulkan" in row:
+            print(f"  vulkan float16 / float32 = {row['vulkan16_over_vulkan']:.2f}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

@@ -22,13 +22,15 @@ namespace {
 
 struct EmbeddedShader {
   const char* name;
+  fb::DType storage;  // the float type of its buffers (shaders/common.glsl)
   const uint32_t* code;
   size_t size;
 };
 #include "shader_table.inc"
 constexpr size_t kNumShaders = sizeof(kShaders) / sizeof(kShaders[0]);
 
-constexpr uint32_t kPlanVersion = 1;
+// Plans this runtime reads: 1 (float32) and 2 (float16 storage, dtypes).
+constexpr uint32_t kMinPlanVersion = 1, kPlanVersion = 2;
 constexpr uint32_t kMaxBindings = 4;
 constexpr uint32_t kPushWords = 32;
 // How long one execute may take before it is reported as a hang (ns).
@@ -47,6 +49,7 @@ struct Io {
   uint64_t offset;      // in the weights or arena buffer
   uint64_t size;        // bytes
   uint64_t staging;     // offset in the staging buffer
+  int32_t dtype;        // WickDType the argument must have; -1: not recorded (version-1 plan)
 };
 
 // Owned by the handle; the handle itself lives in memory from the host
@@ -163,11 +166,38 @@ void barrier(VkCommandBuffer cb, VkPipelineStageFlags src, VkAccessFlags src_acc
   api().vkCmdPipelineBarrier(cb, src, dst, 0, 1, &b, 0, nullptr, 0, nullptr);
 }
 
-int find_shader(const flatbuffers::String* name) {
+int find_shader(const flatbuffers::String* name, fb::DType storage) {
   if (name == nullptr) return -1;
   for (size_t i = 0; i < kNumShaders; ++i)
-    if (std::strcmp(kShaders[i].name, name->c_str()) == 0) return static_cast<int>(i);
+    if (kShaders[i].storage == storage && std::strcmp(kShaders[i].name, name->c_str()) == 0)
+      return static_cast<int>(i);
   return -1;
+}
+
+int32_t wick_dtype(fb::DType t) {
+  switch (t) {
+    case fb::DType::Float32: return WICK_DTYPE_FLOAT32;
+    case fb::DType::Float16: return WICK_DTYPE_FLOAT16;
+    case fb::DType::Int32: return WICK_DTYPE_INT32;
+    case fb::DType::Int64: return WICK_DTYPE_INT64;
+    default: return -1;
+  }
+}
+
+const char* dtype_name(int32_t dtype) {
+  switch (dtype) {
+    case WICK_DTYPE_FLOAT32: return "float32";
+    case WICK_DTYPE_FLOAT64: return "float64";
+    case WICK_DTYPE_FLOAT16: return "float16";
+    case WICK_DTYPE_BFLOAT16: return "bfloat16";
+    case WICK_DTYPE_INT8: return "int8";
+    case WICK_DTYPE_INT16: return "int16";
+    case WICK_DTYPE_INT32: return "int32";
+    case WICK_DTYPE_INT64: return "int64";
+    case WICK_DTYPE_UINT8: return "uint8";
+    case WICK_DTYPE_BOOL: return "bool";
+    default: return "unknown";
+  }
 }
 
 bool region_ok(const fb::Region* r, uint64_t weights_size, uint64_t arena_size) {
@@ -189,11 +219,33 @@ WickStatus init_plan(Handle* h, const fb::Plan* plan, const WickHostAllocator* a
   const uint32_t num_dispatches = dispatches ? dispatches->size() : 0;
 
   // ---- Validate every index, offset and count before touching the device.
-  if (plan->version() != kPlanVersion) {
-    std::snprintf(error, error_size, "vulkan: plan version %u, this runtime reads version %u (rebuild the program "
-                  "with the installed wick-vulkan)", plan->version(), kPlanVersion);
+  if (plan->version() < kMinPlanVersion || plan->version() > kPlanVersion) {
+    std::snprintf(error, error_size, "vulkan: plan version %u, this runtime reads versions %u to %u (the program "
+                  "was made by %s wick-vulkan: export it again with the installed one)", plan->version(),
+                  kMinPlanVersion, kPlanVersion, plan->version() > kPlanVersion ? "a newer" : "an unknown");
     return WICK_STATUS_INVALID_ARGUMENT;
   }
+  // Argument dtypes (version 2): one per argument, each a known type.
+  using Regions = flatbuffers::Vector<const fb::Region*>;
+  const auto check_dtypes = [&](const flatbuffers::Vector<fb::DType>* v, const Regions* r, const char* what) {
+    if (v == nullptr) return true;
+    if (v->size() != (r ? r->size() : 0)) {
+      std::snprintf(error, error_size, "vulkan: the plan has %u %s dtypes for %u %ss", v->size(), what,
+                    r ? r->size() : 0, what);
+      return false;
+    }
+    for (uint32_t i = 0; i < v->size(); ++i) {
+      if (wick_dtype(v->Get(i)) < 0) {
+        std::snprintf(error, error_size, "vulkan: %s %u has an unknown dtype code %u", what, i,
+                      static_cast<unsigned>(v->Get(i)));
+        return false;
+      }
+    }
+    return true;
+  };
+  if (!check_dtypes(plan->input_dtypes(), plan->inputs(), "input") ||
+      !check_dtypes(plan->output_dtypes(), plan->outputs(), "output"))
+    return WICK_STATUS_INVALID_ARGUMENT;
   const auto check_regions = [&](const flatbuffers::Vector<const fb::Region*>* v, const char* what) {
     if (v == nullptr) return true;
     for (uint32_t i = 0; i < v->size(); ++i) {
@@ -220,7 +272,19 @@ WickStatus init_plan(Handle* h, const fb::Plan* plan, const WickHostAllocator* a
   for (uint32_t i = 0; i < num_dispatches; ++i) {
     const fb::Dispatch* d = dispatches->Get(i);
     const char* label = d->label() ? d->label()->c_str() : "?";
-    if (find_shader(d->shader()) < 0) {
+    if (d->storage() != fb::DType::Float32 && d->storage() != fb::DType::Float16) {
+      std::snprintf(error, error_size, "vulkan: dispatch %u (%s) asks for storage type code %u; shaders are built "
+                    "for float32 and float16 only", i, label, static_cast<unsigned>(d->storage()));
+      return WICK_STATUS_INVALID_ARGUMENT;
+    }
+    if (d->storage() == fb::DType::Float16 && !h->dev->float16_storage) {
+      std::snprintf(error, error_size, "vulkan: this program keeps float16 tensors on the device (first in dispatch "
+                    "%u, %s), but %s cannot: %s. Run it on a device with float16 storage (`wick backends` shows "
+                    "it), or export the model in float32", i, label, h->dev->properties.deviceName,
+                    h->dev->float16_missing);
+      return WICK_STATUS_UNSUPPORTED;
+    }
+    if (find_shader(d->shader(), d->storage()) < 0) {
       std::snprintf(error, error_size, "vulkan: dispatch %u (%s) names shader '%s', which this build of wick-vulkan "
                     "does not have (program made by a newer plugin?)", i, label,
                     d->shader() ? d->shader()->c_str() : "");
@@ -278,12 +342,14 @@ WickStatus init_plan(Handle* h, const fb::Plan* plan, const WickHostAllocator* a
   uint64_t in_bytes = 0, out_bytes = 0;
   for (uint32_t i = 0; i < h->num_inputs; ++i) {
     const fb::Region* r = plan->inputs()->Get(i);
-    h->inputs[i] = Io{r->memory(), r->offset(), r->size(), in_bytes};
+    int32_t dtype = plan->input_dtypes() ? wick_dtype(plan->input_dtypes()->Get(i)) : -1;
+    h->inputs[i] = Io{r->memory(), r->offset(), r->size(), in_bytes, dtype};
     in_bytes += (r->size() + 255) / 256 * 256;
   }
   for (uint32_t i = 0; i < h->num_outputs; ++i) {
     const fb::Region* r = plan->outputs()->Get(i);
-    h->outputs[i] = Io{r->memory(), r->offset(), r->size(), out_bytes};
+    int32_t dtype = plan->output_dtypes() ? wick_dtype(plan->output_dtypes()->Get(i)) : -1;
+    h->outputs[i] = Io{r->memory(), r->offset(), r->size(), out_bytes, dtype};
     out_bytes += (r->size() + 255) / 256 * 256;
   }
 
@@ -332,7 +398,7 @@ WickStatus init_plan(Handle* h, const fb::Plan* plan, const WickHostAllocator* a
   pli.pPushConstantRanges = &push;
   VK_CHECK(vk.vkCreatePipelineLayout(dev, &pli, nullptr, &h->pipeline_layout), "vkCreatePipelineLayout");
   for (uint32_t i = 0; i < num_dispatches; ++i) {
-    int si = find_shader(dispatches->Get(i)->shader());
+    int si = find_shader(dispatches->Get(i)->shader(), dispatches->Get(i)->storage());
     if (h->pipelines[si]) continue;
     VkShaderModuleCreateInfo smi{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
     smi.codeSize = kShaders[si].size;
@@ -411,7 +477,7 @@ WickStatus init_plan(Handle* h, const fb::Plan* plan, const WickHostAllocator* a
   int bound = -1;
   for (uint32_t i = 0; i < num_dispatches; ++i) {
     const fb::Dispatch* d = dispatches->Get(i);
-    int si = find_shader(d->shader());
+    int si = find_shader(d->shader(), d->storage());
     if (si != bound) {
       vk.vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, h->pipelines[si]);
       bound = si;
@@ -504,6 +570,15 @@ WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* err
     std::snprintf(error, error_size, "vulkan: %zu arguments, the plan has %u inputs and %u outputs", num_args,
                   h->num_inputs, h->num_outputs);
     return WICK_STATUS_INVALID_ARGUMENT;
+  }
+  for (uint32_t i = 0; i < num_args; ++i) {
+    const Io& io = i < h->num_inputs ? h->inputs[i] : h->outputs[i - h->num_inputs];
+    if (io.dtype >= 0 && args[i].dtype != io.dtype) {
+      const bool input = i < h->num_inputs;
+      std::snprintf(error, error_size, "vulkan: %s %u is %s, the plan was made for %s", input ? "input" : "output",
+                    input ? i : i - h->num_inputs, dtype_name(args[i].dtype), dtype_name(io.dtype));
+      return WICK_STATUS_INVALID_ARGUMENT;
+    }
   }
   for (uint32_t i = 0; i < h->num_inputs; ++i) {
     if (h->inputs[i].size == 0) continue;  // an argument the plan ignores

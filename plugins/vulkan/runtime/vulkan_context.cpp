@@ -120,16 +120,46 @@ bool has_compute_queue(VkPhysicalDevice pd, uint32_t* family) {
   return false;
 }
 
+// Whether float16 tensors can live in storage buffers on `pd`
+// (storageBuffer16BitAccess, core in Vulkan 1.1 as an optional feature);
+// when not, writes why into `why`.
+bool float16_storage(VkPhysicalDevice pd, char* why, size_t why_size) {
+  VkPhysicalDeviceProperties p;
+  g_api.vkGetPhysicalDeviceProperties(pd, &p);
+  const char* env = std::getenv(kNoFloat16Env);
+  if (env && env[0] && std::strcmp(env, "0") != 0) {
+    std::snprintf(why, why_size, "storageBuffer16BitAccess is treated as missing (%s=%s)", kNoFloat16Env, env);
+    return false;
+  }
+  if (p.apiVersion < VK_API_VERSION_1_1) {
+    // The features2 query and the feature struct are Vulkan 1.1.
+    std::snprintf(why, why_size, "the device offers Vulkan %u.%u; float16 storage needs 1.1 with "
+                  "storageBuffer16BitAccess", VK_API_VERSION_MAJOR(p.apiVersion), VK_API_VERSION_MINOR(p.apiVersion));
+    return false;
+  }
+  VkPhysicalDevice16BitStorageFeatures f16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+  VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+  features.pNext = &f16;
+  g_api.vkGetPhysicalDeviceFeatures2(pd, &features);
+  if (!f16.storageBuffer16BitAccess) {
+    std::snprintf(why, why_size, "the driver reports no storageBuffer16BitAccess (VK_KHR_16bit_storage)");
+    return false;
+  }
+  return true;
+}
+
 void describe(VkPhysicalDevice pd, char* out, size_t size) {
   VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
   VkPhysicalDeviceProperties2 props{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
   props.pNext = &driver;
   g_api.vkGetPhysicalDeviceProperties2(pd, &props);
   const VkPhysicalDeviceProperties& p = props.properties;
-  std::snprintf(out, size, "%s (%s), driver %s %.200s, Vulkan %u.%u.%u%s", p.deviceName, type_name(p.deviceType),
-                driver.driverName[0] ? driver.driverName : "?", driver.driverInfo,
+  char why[160];
+  bool f16 = float16_storage(pd, why, sizeof(why));
+  std::snprintf(out, size, "%s (%s), driver %s %.200s, Vulkan %u.%u.%u, float16 storage %s%s", p.deviceName,
+                type_name(p.deviceType), driver.driverName[0] ? driver.driverName : "?", driver.driverInfo,
                 VK_API_VERSION_MAJOR(p.apiVersion), VK_API_VERSION_MINOR(p.apiVersion),
-                VK_API_VERSION_PATCH(p.apiVersion),
+                VK_API_VERSION_PATCH(p.apiVersion), f16 ? "yes" : "no",
                 p.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU ? " [no GPU: Vulkan on the CPU]" : "");
 }
 
@@ -202,6 +232,11 @@ Device* device(const char* request, char* error, size_t error_size) {
   g_api.vkGetPhysicalDeviceProperties(d->physical, &d->properties);
   g_api.vkGetPhysicalDeviceMemoryProperties(d->physical, &d->memory);
   describe(d->physical, d->description, sizeof(d->description));
+  d->float16_storage = float16_storage(d->physical, d->float16_missing, sizeof(d->float16_missing));
+  // Enabled whenever present: it costs nothing, and only plans that store
+  // float16 use it. Everything else the backend needs is core Vulkan 1.0.
+  VkPhysicalDevice16BitStorageFeatures f16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+  f16.storageBuffer16BitAccess = VK_TRUE;
   float priority = 1.0f;
   VkDeviceQueueCreateInfo queue{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
   queue.queueFamilyIndex = d->queue_family;
@@ -210,6 +245,7 @@ Device* device(const char* request, char* error, size_t error_size) {
   VkDeviceCreateInfo info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
   info.queueCreateInfoCount = 1;
   info.pQueueCreateInfos = &queue;
+  if (d->float16_storage) info.pNext = &f16;
   VkResult r = g_api.vkCreateDevice(d->physical, &info, nullptr, &d->device);
   if (r != VK_SUCCESS) {
     std::snprintf(error, error_size, "vkCreateDevice failed on %s: %s", d->description, result_name(r));

@@ -16,7 +16,8 @@ namespace wick_vulkan {
 // Every Vulkan entry point the backend calls, loaded at run time.
 #define WICK_VK_INSTANCE_FUNCTIONS(X)                                                             \
   X(vkDestroyInstance) X(vkEnumeratePhysicalDevices) X(vkGetPhysicalDeviceProperties)             \
-  X(vkGetPhysicalDeviceProperties2) X(vkGetPhysicalDeviceQueueFamilyProperties)                   \
+  X(vkGetPhysicalDeviceProperties2) X(vkGetPhysicalDeviceFeatures2)                               \
+  X(vkGetPhysicalDeviceQueueFamilyProperties)                                                     \
   X(vkGetPhysicalDeviceMemoryProperties) X(vkCreateDevice) X(vkGetDeviceProcAddr)
 #define WICK_VK_DEVICE_FUNCTIONS(X)                                                               \
   X(vkGetDeviceQueue) X(vkCreateBuffer) X(vkDestroyBuffer) X(vkGetBufferMemoryRequirements)       \
@@ -54,6 +55,10 @@ struct Device {
   std::mutex queue_mutex;
   // Set once the driver reported VK_ERROR_DEVICE_LOST; every later execute fails fast.
   bool lost = false;
+  // storageBuffer16BitAccess was found and enabled at device creation: the
+  // float16 shader variants may run. When false, `float16_missing` says why.
+  bool float16_storage = false;
+  char float16_missing[160] = {0};
   char description[512] = {0};
 };
 
@@ -70,7 +75,12 @@ bool load(char* reason, size_t reason_size);
 // implementation (lavapipe) only when nothing else exists.
 Device* device(const char* request, char* error, size_t error_size);
 
-// "llvmpipe (LLVM 15.0.6, 256 bits), CPU, driver llvmpipe Mesa 22.3.6, Vulkan 1.3.230"
+// Environment variable that makes the backend treat every device as lacking
+// float16 storage (to test that path, or to rule float16 out on a driver).
+constexpr const char* kNoFloat16Env = "WICK_VULKAN_NO_FLOAT16";
+
+// "llvmpipe (LLVM 15.0.6, 256 bits) (CPU), driver llvmpipe Mesa 22.3.6, Vulkan 1.3.230,
+// float16 storage yes [no GPU: Vulkan on the CPU]"
 const char* describe_default_device();
 
 const char* result_name(VkResult r);

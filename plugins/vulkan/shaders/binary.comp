@@ -9,9 +9,9 @@
 // bindings: 0 output, 1 a, 2 b.
 #include "common.glsl"
 layout(local_size_x = 256) in;
-layout(set = 0, binding = 0) writeonly buffer Out { float y[]; };
-layout(set = 0, binding = 1) readonly buffer A { float a[]; };
-layout(set = 0, binding = 2) readonly buffer B { float b[]; };
+layout(set = 0, binding = 0) writeonly buffer Out { VALUE y[]; };
+layout(set = 0, binding = 1) readonly buffer A { VALUE a[]; };
+layout(set = 0, binding = 2) readonly buffer B { VALUE b[]; };
 
 void main() {
   uint i = flat_id();
@@ -29,7 +29,7 @@ void main() {
       ib += c * pc.p[14 + d];
     }
   }
-  float u = a[ia], v = b[ib], o;
+  float u = float(a[ia]), v = float(b[ib]), o;
   switch (pc.p[0]) {
     case 0: o = u + pf(22) * v; break;
     case 1: o = u - pf(22) * v; break;
@@ -39,5 +39,5 @@ void main() {
     case 5: o = (isnan(u) || isnan(v)) ? u + v : max(u, v); break;
     default: o = (isnan(u) || isnan(v)) ? u + v : min(u, v); break;
   }
-  y[i] = act(o, pf(20), pf(21));
+  y[i] = VALUE(act(o, pf(20), pf(21)));
 }

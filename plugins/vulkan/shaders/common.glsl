@@ -1,3 +1,19 @@
+// Every shader is compiled twice (CMakeLists.txt): VALUE, the element type
+// of its floating-point buffers, is float, or with -DSTORAGE_F16 float16_t
+// (VK_KHR_16bit_storage, feature storageBuffer16BitAccess). Storage only:
+// loads widen to float with float(), stores narrow with VALUE(), so the
+// arithmetic and every accumulator stay float32 in both variants (the
+// device need not have shaderFloat16). WORD is the raw element of the copy
+// shader: 32-bit words, or 16-bit halves.
+#ifdef STORAGE_F16
+#extension GL_EXT_shader_16bit_storage : require
+#define VALUE float16_t
+#define WORD uint16_t
+#else
+#define VALUE float
+#define WORD uint
+#endif
+
 // Shared by every shader: 32 push-constant words (ints, or floats by their
 // bits) whose meaning each shader documents at its top, and the flat
 // invocation index of a 1-D dispatch that may spill into y when it needs

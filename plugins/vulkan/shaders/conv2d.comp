@@ -9,10 +9,10 @@
 // 3 bias [OC].
 #include "common.glsl"
 layout(local_size_x = 256) in;
-layout(set = 0, binding = 0) writeonly buffer Out { float y[]; };
-layout(set = 0, binding = 1) readonly buffer X { float x[]; };
-layout(set = 0, binding = 2) readonly buffer Wt { float w[]; };
-layout(set = 0, binding = 3) readonly buffer Bias { float bias[]; };
+layout(set = 0, binding = 0) writeonly buffer Out { VALUE y[]; };
+layout(set = 0, binding = 1) readonly buffer X { VALUE x[]; };
+layout(set = 0, binding = 2) readonly buffer Wt { VALUE w[]; };
+layout(set = 0, binding = 3) readonly buffer Bias { VALUE bias[]; };
 
 void main() {
   uint i = flat_id();
@@ -27,7 +27,7 @@ void main() {
   int cg = C / pc.p[15];
   int ic0 = (oc / (OC / pc.p[15])) * cg;
   int ih0 = oh * pc.p[9] - pc.p[11], iw0 = ow * pc.p[10] - pc.p[12];
-  float acc = pc.p[16] != 0 ? bias[oc] : 0.0;
+  float acc = pc.p[16] != 0 ? float(bias[oc]) : 0.0;
   for (int c = 0; c < cg; ++c) {
     int xbase = (n * C + ic0 + c) * H;
     int wbase = (oc * cg + c) * KH;
@@ -37,9 +37,9 @@ void main() {
       for (int kw = 0; kw < KW; ++kw) {
         int iw = iw0 + kw * pc.p[14];
         if (iw < 0 || iw >= W) continue;
-        acc += x[(xbase + ih) * W + iw] * w[(wbase + kh) * KW + kw];
+        acc += float(x[(xbase + ih) * W + iw]) * float(w[(wbase + kh) * KW + kw]);
       }
     }
   }
-  y[i] = act(acc, pf(17), pf(18));
+  y[i] = VALUE(act(acc, pf(17), pf(18)));
 }

@@ -6,10 +6,10 @@
 // Workgroups: x over pixel blocks (OH*OW/4), y over channel blocks (OC/4), z = N.
 #include "common.glsl"
 layout(local_size_x = 32, local_size_y = 2) in;
-layout(set = 0, binding = 0) writeonly buffer Out { float y[]; };
-layout(set = 0, binding = 1) readonly buffer X { float x[]; };
-layout(set = 0, binding = 2) readonly buffer Wt { float w[]; };
-layout(set = 0, binding = 3) readonly buffer Bias { float bias[]; };
+layout(set = 0, binding = 0) writeonly buffer Out { VALUE y[]; };
+layout(set = 0, binding = 1) readonly buffer X { VALUE x[]; };
+layout(set = 0, binding = 2) readonly buffer Wt { VALUE w[]; };
+layout(set = 0, binding = 3) readonly buffer Bias { VALUE bias[]; };
 
 void main() {
   int C = pc.p[1], H = pc.p[2], W = pc.p[3], OC = pc.p[4], OH = pc.p[5], OW = pc.p[6];
@@ -28,7 +28,7 @@ void main() {
     iw0[j] = (p % OW) * pc.p[10] - pc.p[12];
   }
   vec4 acc[4];
-  for (int o = 0; o < 4; ++o) acc[o] = vec4(pc.p[16] != 0 ? bias[oc0 + o] : 0.0);
+  for (int o = 0; o < 4; ++o) acc[o] = vec4(pc.p[16] != 0 ? float(bias[oc0 + o]) : 0.0);
   int wstride = cg * KH * KW;
   for (int c = 0; c < cg; ++c) {
     int xbase = (n * C + ic0 + c) * H;
@@ -38,13 +38,13 @@ void main() {
         for (int j = 0; j < 4; ++j) {
           int ih = ih0[j] + kh * pc.p[13], iw = iw0[j] + kw * pc.p[14];
           bool ok = ih >= 0 && ih < H && iw >= 0 && iw < W;
-          xv[j] = ok ? x[(xbase + ih) * W + iw] : 0.0;
+          xv[j] = ok ? float(x[(xbase + ih) * W + iw]) : 0.0;
         }
         int wi = (oc0 * cg + c) * KH * KW + kh * KW + kw;
-        acc[0] += w[wi] * xv;
-        acc[1] += w[wi + wstride] * xv;
-        acc[2] += w[wi + 2 * wstride] * xv;
-        acc[3] += w[wi + 3 * wstride] * xv;
+        acc[0] += float(w[wi]) * xv;
+        acc[1] += float(w[wi + wstride]) * xv;
+        acc[2] += float(w[wi + 2 * wstride]) * xv;
+        acc[3] += float(w[wi + 3 * wstride]) * xv;
       }
     }
   }
@@ -52,6 +52,6 @@ void main() {
   for (int o = 0; o < 4; ++o) {
     int base = (n * OC + oc0 + o) * P;
     for (int j = 0; j < 4; ++j)
-      if (p0 + j < P) y[base + p0 + j] = act(acc[o][j], lo, hi);
+      if (p0 + j < P) y[base + p0 + j] = VALUE(act(acc[o][j], lo, hi));
   }
 }

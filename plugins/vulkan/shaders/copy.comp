@@ -1,5 +1,5 @@
 #version 450
-// Strided copy of 32-bit words: permute, expand (broadcast), slice, select,
+// Strided copy of elements (32-bit words, or halves in the float16 variant): permute, expand (broadcast), slice, select,
 // cat (one dispatch per input, into an offset of the output), split.
 // p[0..5] iteration sizes (6-D, leading 1s), p[6..11] input strides,
 // p[12..17] output strides (in elements), p[18] input offset,
@@ -7,8 +7,8 @@
 // bindings: 0 output, 1 input.
 #include "common.glsl"
 layout(local_size_x = 256) in;
-layout(set = 0, binding = 0) writeonly buffer Out { uint y[]; };
-layout(set = 0, binding = 1) readonly buffer In { uint x[]; };
+layout(set = 0, binding = 0) writeonly buffer Out { WORD y[]; };
+layout(set = 0, binding = 1) readonly buffer In { WORD x[]; };
 
 void main() {
   uint i = flat_id();

@@ -7,8 +7,8 @@
 // bindings: 0 output, 1 weight [rows, D], 2 indices.
 #include "common.glsl"
 layout(local_size_x = 256) in;
-layout(set = 0, binding = 0) writeonly buffer Out { float y[]; };
-layout(set = 0, binding = 1) readonly buffer Wt { float w[]; };
+layout(set = 0, binding = 0) writeonly buffer Out { VALUE y[]; };
+layout(set = 0, binding = 1) readonly buffer Wt { VALUE w[]; };
 layout(set = 0, binding = 2) readonly buffer Idx { int idx[]; };
 
 void main() {
@@ -24,5 +24,5 @@ void main() {
   } else {
     row = idx[t];
   }
-  y[i] = (row >= 0 && row < pc.p[2]) ? w[row * D + d] : intBitsToFloat(0x7fc00000);
+  y[i] = VALUE((row >= 0 && row < pc.p[2]) ? float(w[row * D + d]) : intBitsToFloat(0x7fc00000));
 }

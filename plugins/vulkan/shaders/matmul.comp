@@ -14,10 +14,10 @@
 // Workgroups: x over N/32, y over M/32, z = batch.
 #include "common.glsl"
 layout(local_size_x = 8, local_size_y = 8) in;
-layout(set = 0, binding = 0) writeonly buffer Out { float y[]; };
-layout(set = 0, binding = 1) readonly buffer A { float a[]; };
-layout(set = 0, binding = 2) readonly buffer B { float b[]; };
-layout(set = 0, binding = 3) readonly buffer Bias { float bias[]; };
+layout(set = 0, binding = 0) writeonly buffer Out { VALUE y[]; };
+layout(set = 0, binding = 1) readonly buffer A { VALUE a[]; };
+layout(set = 0, binding = 2) readonly buffer B { VALUE b[]; };
+layout(set = 0, binding = 3) readonly buffer Bias { VALUE bias[]; };
 
 void main() {
   int M = pc.p[1], N = pc.p[2], K = pc.p[3];
@@ -35,12 +35,12 @@ void main() {
   vec4 acc[4] = vec4[4](vec4(0.0), vec4(0.0), vec4(0.0), vec4(0.0));
   for (int k = 0; k < K; ++k) {
     int kb = k * bsk;
-    vec4 bv = vec4(b[bc[0] + kb], b[bc[1] + kb], b[bc[2] + kb], b[bc[3] + kb]);
+    vec4 bv = vec4(float(b[bc[0] + kb]), float(b[bc[1] + kb]), float(b[bc[2] + kb]), float(b[bc[3] + kb]));
     int ka = k * ask;
-    acc[0] += a[ar[0] + ka] * bv;
-    acc[1] += a[ar[1] + ka] * bv;
-    acc[2] += a[ar[2] + ka] * bv;
-    acc[3] += a[ar[3] + ka] * bv;
+    acc[0] += float(a[ar[0] + ka]) * bv;
+    acc[1] += float(a[ar[1] + ka]) * bv;
+    acc[2] += float(a[ar[2] + ka]) * bv;
+    acc[3] += float(a[ar[3] + ka]) * bv;
   }
   float alpha = pf(13), beta = pf(14), lo = pf(15), hi = pf(16);
   for (int i = 0; i < 4; ++i) {
@@ -50,8 +50,8 @@ void main() {
       int n = n0 + j;
       if (n >= N) break;
       float v = alpha * acc[i][j];
-      if (pc.p[12] != 0) v += beta * bias[m * pc.p[10] + n * pc.p[11]];
-      y[bt * pc.p[17] + m * N + n] = act(v, lo, hi);
+      if (pc.p[12] != 0) v += beta * float(bias[m * pc.p[10] + n * pc.p[11]]);
+      y[bt * pc.p[17] + m * N + n] = VALUE(act(v, lo, hi));
     }
   }
 }

@@ -9,8 +9,8 @@
 // bindings: 0 output, 1 input.
 #include "common.glsl"
 layout(local_size_x = 256) in;
-layout(set = 0, binding = 0) writeonly buffer Out { float y[]; };
-layout(set = 0, binding = 1) readonly buffer In { float x[]; };
+layout(set = 0, binding = 0) writeonly buffer Out { VALUE y[]; };
+layout(set = 0, binding = 1) readonly buffer In { VALUE x[]; };
 
 void main() {
   uint i = flat_id();
@@ -30,19 +30,19 @@ void main() {
       for (int kw = 0; kw < pc.p[6]; ++kw) {
         int iw = ws + kw * pc.p[12];
         if (iw < 0 || iw >= W) continue;
-        float v = x[base + ih * W + iw];
+        float v = float(x[base + ih * W + iw]);
         if (v > m || isnan(v)) m = v;
       }
     }
-    y[i] = m;
+    y[i] = VALUE(m);
   } else {
     int he = min(hs + pc.p[5], H + pc.p[9]), we = min(ws + pc.p[6], W + pc.p[10]);
     int padded = (he - hs) * (we - ws);
     int h0 = max(hs, 0), w0 = max(ws, 0), h1 = min(he, H), w1 = min(we, W);
     float s = 0.0;
     for (int ih = h0; ih < h1; ++ih)
-      for (int iw = w0; iw < w1; ++iw) s += x[base + ih * W + iw];
+      for (int iw = w0; iw < w1; ++iw) s += float(x[base + ih * W + iw]);
     int div = pc.p[15] != 0 ? pc.p[15] : (pc.p[14] != 0 ? padded : (h1 - h0) * (w1 - w0));
-    y[i] = s / float(div);
+    y[i] = VALUE(s / float(div));
   }
 }

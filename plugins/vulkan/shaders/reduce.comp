@@ -6,8 +6,8 @@
 // bindings: 0 output [outer, inner], 1 input.
 #include "common.glsl"
 layout(local_size_x = 64) in;
-layout(set = 0, binding = 0) writeonly buffer Out { float y[]; };
-layout(set = 0, binding = 1) readonly buffer In { float x[]; };
+layout(set = 0, binding = 0) writeonly buffer Out { VALUE y[]; };
+layout(set = 0, binding = 1) readonly buffer In { VALUE x[]; };
 
 void main() {
   uint i = flat_id();
@@ -17,10 +17,10 @@ void main() {
   int base = o * R * inner + in_;
   float acc = op == 2 ? -1.0 / 0.0 : (op == 3 ? 1.0 / 0.0 : 0.0);
   for (int r = 0; r < R; ++r) {
-    float v = x[base + r * inner];
+    float v = float(x[base + r * inner]);
     if (op <= 1) acc += v;
     else if (isnan(v)) acc = v;
     else if (!isnan(acc)) acc = op == 2 ? max(acc, v) : min(acc, v);
   }
-  y[i] = op == 1 ? acc / float(R) : acc;
+  y[i] = VALUE(op == 1 ? acc / float(R) : acc);
 }

@@ -9,8 +9,8 @@
 // bindings: 0 output, 1 input.
 #include "common.glsl"
 layout(local_size_x = 256) in;
-layout(set = 0, binding = 0) writeonly buffer Out { float y[]; };
-layout(set = 0, binding = 1) readonly buffer In { float x[]; };
+layout(set = 0, binding = 0) writeonly buffer Out { VALUE y[]; };
+layout(set = 0, binding = 1) readonly buffer In { VALUE x[]; };
 
 // erf with |error| < 1.2e-7 (Numerical Recipes' erfc, Chebyshev fit): GLSL
 // has no erf, and exact GELU needs one.
@@ -72,7 +72,7 @@ float log_(float v) {
 void main() {
   uint i = flat_id();
   if (i >= uint(pc.p[1])) return;
-  float v = x[i], p2 = pf(2), p3 = pf(3), o;
+  float v = float(x[i]), p2 = pf(2), p3 = pf(3), o;
   switch (pc.p[0]) {
     case 0: o = act(v, p2, p3); break;
     case 1: o = sigmoid_(v); break;
@@ -95,5 +95,5 @@ void main() {
     case 18: o = 1.0 / v; break;
     default: o = p2 - v; break;
   }
-  y[i] = o;
+  y[i] = VALUE(o);
 }

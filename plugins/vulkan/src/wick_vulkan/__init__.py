@@ -6,6 +6,7 @@ The pluggy hooks Wick discovers through the ``wick.backends`` entry point.
 Kept light: torch is imported only when the partitioner or preprocess run.
 
     program = wick.export(model, inputs, backends=["vulkan"])
+    # float16 models (model.half(), float16 inputs) run with float16 tensors on the device
     # choose a device: compile spec or, at run time, WICK_VULKAN_DEVICE=<index or name part>
     program = wick.export(model, inputs, backends=["vulkan"],
                           compile_specs={"vulkan": [CompileSpec.of("device", "NVIDIA")]})
@@ -18,7 +19,7 @@ import os
 from wick.delegate_sdk import PluginDescriptor, hookimpl
 
 NAME = "vulkan"
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 # The SDK API this plugin was written against; Wick refuses another major.
 SDK_API_VERSION = "1.0"
 RUNTIME_LIBRARY = os.path.join(os.path.dirname(__file__), "libwick_vulkan_runtime.so")
@@ -36,9 +37,12 @@ def wick_backend_descriptor():
         package="wick-vulkan",
         description="GLSL compute shaders (SPIR-V embedded) through Vulkan 1.1+; lavapipe when no GPU exists",
         capabilities={
-            "dtypes": ["float32 (int32/int64 embedding indices)"],
+            "dtypes": ["float32", "float16 (stored as float16, computed in float32; needs the device feature "
+                       "storageBuffer16BitAccess, shown by `wick backends`)", "int32/int64 embedding indices"],
             "compile_specs": {"device": "device index or name substring (WICK_VULKAN_DEVICE overrides at run "
-                                        "time); default: discrete > integrated > virtual > CPU"},
+                                        "time); default: discrete > integrated > virtual > CPU",
+                              "float16": "on (default) or off: off leaves float16 tensors to other backends, for "
+                                         "a device without float16 storage"},
             "ops": SUPPORTED_OP_NAMES,
         },
     )

@@ -10,5 +10,5 @@ COMPUTE = ["convolution (2-D, groups/depthwise; batch norm folded)", "_native_ba
            "sum.dim_IntList", "amax", "amin", "_softmax", "_log_softmax", "embedding"]
 COPIES = ["view_copy", "_unsafe_view", "alias_copy", "clone", "squeeze_copy", "unsqueeze_copy", "permute_copy",
           "expand_copy", "slice_copy", "select_copy", "cat", "split_with_sizes_copy", "split_copy",
-          "transpose_copy", "t_copy"]
+          "transpose_copy", "t_copy", "_to_copy (float32 <-> float16)"]
 SUPPORTED_OP_NAMES = [f"aten.{n}" for n in UNARY + BINARY + COMPUTE + COPIES]

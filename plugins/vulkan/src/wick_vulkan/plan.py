@@ -39,11 +39,18 @@ aten = torch.ops.aten
 ALIGN = 256          # region alignment: the largest minStorageBufferOffsetAlignment Vulkan allows
 MAX_RANK = 6         # the copy and binary shaders index up to 6-D
 MAX_GROUPS = 65535   # the minimum maxComputeWorkGroupCount Vulkan guarantees per axis
-PLAN_VERSION = 1
+# Plan version written: 1 when every tensor is float32 (or int indices), so
+# runtimes older than float16 support still run the plan; 2 when it stores
+# float16 tensors, which an older runtime must refuse rather than misread.
+PLAN_VERSION_F32, PLAN_VERSION_F16 = 1, 2
 INF = float("inf")
 MEM_WEIGHTS, MEM_ARENA = 0, 1
 
-ELEMENT_SIZE = {torch.float32: 4, torch.int32: 4, torch.int64: 8}
+ELEMENT_SIZE = {torch.float32: 4, torch.float16: 2, torch.int32: 4, torch.int64: 8}
+# The floating-point types a dispatch may store its tensors in (each shader is
+# compiled once per type; arithmetic is float32 in both) and the plan's DType enum.
+FLOAT_DTYPES = (torch.float32, torch.float16)
+PLAN_DTYPE = {torch.float32: 0, torch.float16: 1, torch.int32: 2, torch.int64: 3}
 
 
 class Unsupported(Exception):
@@ -80,6 +87,7 @@ class Dispatch:
     push: list[int]
     groups: tuple[int, int, int]
     label: str
+    storage: torch.dtype = torch.float32   # the float type of its tensors: picks the shader variant
 
 
 @dataclass(frozen=True)
@@ -176,13 +184,17 @@ class Lowering:
         self.values: dict[torch.fx.Node, Any] = {}   # node -> TVal | torch.Tensor | list
         self.dispatches: list[Dispatch] = []
         self.inputs: list[Storage | None] = []   # None: an argument the plan ignores (a weight it embeds)
+        self.input_dtypes: list[torch.dtype] = []  # of every runtime argument, ignored ones included
         self.storages: list[Storage] = []
         self.weight_cache: dict[int, TVal] = {}
         self.fused: set[torch.fx.Node] = set()
         self.ops: dict[str, list[str]] = {}            # node name -> shaders it became
+        self.dtype = torch.float32                     # float type of the node being lowered
 
     # ---- values
-    def new_tval(self, shape: Sequence[int], dtype: torch.dtype = torch.float32, kind: str = "arena") -> TVal:
+    def new_tval(self, shape: Sequence[int], dtype: torch.dtype | None = None, kind: str = "arena") -> TVal:
+        """A new tensor; by default of the float type of the node being lowered."""
+        dtype = dtype or self.dtype
         shape = tuple(int(s) for s in shape)
         st = Storage(max(1, math.prod(shape)) * ELEMENT_SIZE[dtype], kind)
         self.storages.append(st)
@@ -213,7 +225,8 @@ class Lowering:
         return tuple(v.shape)
 
     def dispatch(self, node: torch.fx.Node, shader: str, out: TVal, ins: list[TVal], push: list[Any],
-                 groups: tuple[int, int, int]) -> None:
+                 groups: tuple[int, int, int], storage: torch.dtype | None = None) -> None:
+        """`storage` overrides the variant for shaders that mix float types (convert)."""
         words = []
         for p in push:
             if isinstance(p, F):
@@ -222,7 +235,13 @@ class Lowering:
                 words.append(int(p) & 0xFFFFFFFF)
         if len(words) > 32:
             raise AssertionError(f"{shader}: {len(words)} push words")
-        self.dispatches.append(Dispatch(shader, [out, *ins], words, groups, node.name))
+        floats = {tv.dtype for tv in [out, *ins] if tv.dtype.is_floating_point}
+        if storage is None:
+            if len(floats) > 1:
+                # one shader variant per dispatch reads and writes one float type
+                raise Unsupported(f"{node.name}: {shader} would mix {sorted(map(str, floats))} tensors")
+            storage = floats.pop() if floats else torch.float32
+        self.dispatches.append(Dispatch(shader, [out, *ins], words, groups, node.name, storage))
         self.ops.setdefault(node.name, []).append(shader)
 
     # ---- fusion helpers
@@ -253,12 +272,14 @@ class Lowering:
                     known.dtype == self.sg.input_metas[i].dtype:
                 self.values[p] = known          # still passed at run time; the plan ignores it
                 self.inputs.append(None)
+                self.input_dtypes.append(known.dtype)
             else:
                 meta = self.sg.input_metas[i]
                 if meta.dtype not in ELEMENT_SIZE:
                     raise Unsupported(f"input {p.name} has dtype {meta.dtype}")
                 tv = self.new_tval(meta.shape, meta.dtype, "input")
                 self.inputs.append(tv.storage)
+                self.input_dtypes.append(meta.dtype)
                 self.values[p] = tv
         for node in self.gm.graph.nodes:
             if node.op != "call_function" or node in self.fused:
@@ -285,6 +306,9 @@ class Lowering:
 
     def lower(self, node: torch.fx.Node) -> None:
         t = node.target
+        outs = node.meta.get("val")
+        first = outs[0] if isinstance(outs, (list, tuple)) and outs else outs
+        self.dtype = first.dtype if isinstance(first, torch.Tensor) and first.dtype in FLOAT_DTYPES else torch.float32
         if t in VIEWS:
             v = self.val(node.args[0])
             self.values[node] = TVal(v.storage, tuple(node.meta["val"].shape), v.dtype)
@@ -327,6 +351,8 @@ class Lowering:
             self.cat(node)
         elif t in (aten.split_with_sizes_copy.default, aten.split_copy.Tensor):
             self.split(node)
+        elif t is aten._to_copy.default:
+            self.to_copy(node)
         else:
             raise Unsupported(f"{t} has no Vulkan lowering")
 
@@ -406,7 +432,7 @@ class Lowering:
         out_shape = tuple(node.meta["val"].shape)
         rank = len(out_shape)
         dim = (node.args[1] if len(node.args) > 1 else 0) % rank
-        out = self.new_tval(out_shape, torch.float32)
+        out = self.new_tval(out_shape)
         ost = contiguous_strides(out_shape)
         at = 0
         for a in node.args[0]:
@@ -431,6 +457,22 @@ class Lowering:
             pieces.append(out)
         self.values[node] = pieces
 
+    def to_copy(self, node: torch.fx.Node) -> None:
+        """float32 <-> float16 (the casts a float16 model's decompositions put
+        around silu, or a model's own .float()/.half()); same type: a view."""
+        src = self.val(node.args[0])
+        dtype = node.meta["val"].dtype
+        if dtype == src.dtype:
+            self.values[node] = TVal(src.storage, src.shape, dtype)
+            self.ops[node.name] = ["view"]
+            return
+        if {src.dtype, dtype} != {torch.float16, torch.float32}:
+            raise Unsupported(f"conversion from {src.dtype} to {dtype}")
+        out = self.new_tval(src.shape, dtype)
+        self.dispatch(node, "convert", out, [src], [int(dtype == torch.float16), src.numel], groups_1d(src.numel),
+                      storage=torch.float16)
+        self.values[node] = out
+
     # ---- elementwise
     def unary(self, node: torch.fx.Node, op: int, p2: float = 0.0, p3: float = 0.0) -> None:
         src = self.val(node.args[0])
@@ -453,8 +495,8 @@ class Lowering:
             self.dispatch(node, "unary", out, [src], [code, src.numel, F(p), F(0.0)], groups_1d(src.numel))
             self.values[node] = out
             return
-        ta = self.val(a) if isinstance(a, torch.fx.Node) else self.weight(torch.tensor(float(a)))
-        tb = self.val(b) if isinstance(b, torch.fx.Node) else self.weight(torch.tensor(float(b)))
+        ta = self.val(a) if isinstance(a, torch.fx.Node) else self.weight(torch.tensor(float(a), dtype=self.dtype))
+        tb = self.val(b) if isinstance(b, torch.fx.Node) else self.weight(torch.tensor(float(b), dtype=self.dtype))
         out_shape = tuple(node.meta["val"].shape)
         lo, hi, result = self.take_activation(node)
 
@@ -495,8 +537,9 @@ class Lowering:
                 eps = float(bn.args[6])
                 scale = (gamma.double() if gamma is not None else 1.0) / torch.sqrt(var.double() + eps)
                 shift = (beta.double() if beta is not None else 0.0) - mean.double() * scale
-                w = (w.double() * scale.reshape(-1, 1, 1, 1)).float()
-                b = ((b.double() if b is not None else 0.0) * scale + shift).float()
+                # rounded once, to the convolution's own weight type
+                w = (w.double() * scale.reshape(-1, 1, 1, 1)).to(w.dtype)
+                b = ((b.double() if b is not None else 0.0) * scale + shift).to(w.dtype)
                 self.fused.add(bn)
                 self.fused.update(getters)
                 self.ops[bn.name] = ["folded into " + node.name]
@@ -590,7 +633,7 @@ class Lowering:
         scale = (gamma.double() if gamma is not None else 1.0) / torch.sqrt(var.double() + eps)
         shift = (beta.double() if beta is not None else 0.0) - mean.double() * scale
         cshape = [x.shape[1]] + [1] * (len(x.shape) - 2)
-        s, t = self.weight(scale.float().reshape(cshape)), self.weight(shift.float().reshape(cshape))
+        s, t = self.weight(scale.to(x.dtype).reshape(cshape)), self.weight(shift.to(x.dtype).reshape(cshape))
         strides = lambda shape: pad6([0 if (d == 1 and o != 1) else st for d, o, st in zip(
             [1] + list(shape), x.shape, contiguous_strides([1] + list(shape)))], 0)
         mid = self.new_tval(x.shape)
@@ -716,12 +759,13 @@ def serialize(lowering: Lowering) -> bytes:
         bindings = _regions(b, [_region(tv) for tv in d.bindings])
         push = b.CreateNumpyVector(np.asarray(d.push, dtype=np.uint32))
         groups = b.CreateNumpyVector(np.asarray(d.groups, dtype=np.uint32))
-        b.StartObject(5)
+        b.StartObject(6)
         b.PrependUOffsetTRelativeSlot(0, shader, 0)
         b.PrependUOffsetTRelativeSlot(1, bindings, 0)
         b.PrependUOffsetTRelativeSlot(2, push, 0)
         b.PrependUOffsetTRelativeSlot(3, groups, 0)
         b.PrependUOffsetTRelativeSlot(4, label, 0)
+        b.PrependUint8Slot(5, PLAN_DTYPE[d.storage], 0)
         dispatch_offsets.append(b.EndObject())
     b.StartVector(4, len(dispatch_offsets), 4)
     for off in reversed(dispatch_offsets):
@@ -730,13 +774,20 @@ def serialize(lowering: Lowering) -> bytes:
     inputs = _regions(b, [(MEM_ARENA, st.offset, st.nbytes) if st else (MEM_ARENA, 0, 0) for st in lowering.inputs])
     outputs = _regions(b, [_region(tv) for tv in lowering.outputs])
     weights_vec = b.CreateByteVector(weights)
-    b.StartObject(6)
-    b.PrependUint32Slot(0, PLAN_VERSION, 1)
+    arg_dtypes = [lowering.input_dtypes, [tv.dtype for tv in lowering.outputs]]
+    input_dtypes, output_dtypes = (b.CreateNumpyVector(np.asarray([PLAN_DTYPE[t] for t in ts], dtype=np.uint8))
+                                   for ts in arg_dtypes)
+    f16 = any(d.storage == torch.float16 for d in lowering.dispatches) or \
+        any(t == torch.float16 for ts in arg_dtypes for t in ts)
+    b.StartObject(8)
+    b.PrependUint32Slot(0, PLAN_VERSION_F16 if f16 else PLAN_VERSION_F32, 1)
     b.PrependUOffsetTRelativeSlot(1, weights_vec, 0)
     b.PrependUint64Slot(2, arena_bytes, 0)
     b.PrependUOffsetTRelativeSlot(3, inputs, 0)
     b.PrependUOffsetTRelativeSlot(4, outputs, 0)
     b.PrependUOffsetTRelativeSlot(5, dispatches, 0)
+    b.PrependUOffsetTRelativeSlot(6, input_dtypes, 0)
+    b.PrependUOffsetTRelativeSlot(7, output_dtypes, 0)
     root = b.EndObject()
     b.Finish(root, file_identifier=b"WVKP")
     return bytes(b.Output())
@@ -753,6 +804,7 @@ class VulkanBackend(Backend):
                      if st.kind != "weight" and st.offset >= 0), default=0)
         return PreprocessResult(blob, {
             "dispatches": len(lowering.dispatches),
+            "float16_dispatches": sum(d.storage == torch.float16 for d in lowering.dispatches),
             "shaders": {n: s for n, s in lowering.ops.items()},
             "arena_bytes": arena,
             "weight_bytes": sum(st.nbytes for st in lowering.storages if st.kind == "weight" and st.offset >= 0),
