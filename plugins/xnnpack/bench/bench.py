@@ -106,8 +106,13 @@ def main(argv=None):
         for _ in range(args.warmup):
             for fn in engines.values():
                 fn()
-        for _ in range(args.runs):
-            for k, fn in engines.items():
+        # Interleaved, with the order rotated every round: an engine's idle
+        # workers keep spinning for a while after its run (eager's OpenMP
+        # threads, both pthreadpools), so a fixed order would always hand the
+        # same engine its predecessor's spinning threads on a 2-core machine.
+        order = list(engines.items())
+        for r in range(args.runs):
+            for k, fn in order[r % len(order):] + order[:r % len(order)]:
                 t0 = time.perf_counter()
                 fn()
                 times[k].append(time.perf_counter() - t0)

@@ -9,11 +9,11 @@
 //            says so), xnn_invoke_runtime, copy outputs out (NHWC -> NCHW).
 //            No allocation, no setup: pointers never change after init.
 //
-// Threads: one pthreadpool per thread count, shared by all handles of the
-// process (pthreadpool serializes concurrent parallel calls), sized by the
+// Threads: one pool per thread count (thread_pool.cpp, this plugin's own
+// pthreadpool, which also keeps subnormals as PyTorch does), shared by all
+// handles of the process (parallel calls are serialized), sized by the
 // compile spec "threads", else the environment variable
 // WICK_XNNPACK_THREADS, else the number of CPUs this process may run on.
-#include <dlfcn.h>
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
@@ -28,6 +28,7 @@
 #include <pthreadpool.h>
 #include <xnnpack.h>
 
+#include "thread_pool.h"
 #include "wick/backend.h"
 #include "xnnpack_graph_generated.h"
 
@@ -36,122 +37,10 @@ namespace {
 namespace fb = wick_xnnpack::fb;
 }  // namespace
 
-// ---- denormals ------------------------------------------------------------
-//
-// XNNPACK asks pthreadpool to flush denormals (PTHREADPOOL_FLAG_DISABLE_DENORMALS,
-// i.e. FTZ/DAZ in MXCSR) around every operator, so floor(-1e-40) gives -0 and
-// 1e-40 + 1e-40 gives 0, unlike PyTorch and Wick's portable reference. This
-// library exports the pthreadpool_parallelize_* entry points XNNPACK imports:
-// libXNNPACK is loaded as a dependency of this module (dlopen, local scope),
-// so its calls bind here first; each forwards to Debian's libpthreadpool with
-// that flag cleared. The real entry points are resolved when the module loads
-// (no lookup while executing); init() fails if any is missing.
-namespace {
-using P = pthreadpool_t;
-using Fn1d = void (*)(P, pthreadpool_task_1d_t, void*, size_t, uint32_t);
-using Fn1dT1d = void (*)(P, pthreadpool_task_1d_tile_1d_t, void*, size_t, size_t, uint32_t);
-using Fn2d = void (*)(P, pthreadpool_task_2d_t, void*, size_t, size_t, uint32_t);
-using Fn2dT1d = void (*)(P, pthreadpool_task_2d_tile_1d_t, void*, size_t, size_t, size_t, uint32_t);
-using Fn2dT2d = void (*)(P, pthreadpool_task_2d_tile_2d_t, void*, size_t, size_t, size_t, size_t, uint32_t);
-using Fn3d = void (*)(P, pthreadpool_task_3d_t, void*, size_t, size_t, size_t, uint32_t);
-using Fn3dT2d = void (*)(P, pthreadpool_task_3d_tile_2d_t, void*, size_t, size_t, size_t, size_t, size_t, uint32_t);
-using Fn4d = void (*)(P, pthreadpool_task_4d_t, void*, size_t, size_t, size_t, size_t, uint32_t);
-using Fn4dT2d = void (*)(P, pthreadpool_task_4d_tile_2d_t, void*, size_t, size_t, size_t, size_t, size_t, size_t,
-                         uint32_t);
-using Fn5d = void (*)(P, pthreadpool_task_5d_t, void*, size_t, size_t, size_t, size_t, size_t, uint32_t);
-using Fn5dT2d = void (*)(P, pthreadpool_task_5d_tile_2d_t, void*, size_t, size_t, size_t, size_t, size_t, size_t,
-                         size_t, uint32_t);
-using Fn6dT2d = void (*)(P, pthreadpool_task_6d_tile_2d_t, void*, size_t, size_t, size_t, size_t, size_t, size_t,
-                         size_t, size_t, uint32_t);
-
-#define WICK_XNN_POOL_FNS(X)                                                                                       \
-  X(Fn1d, pthreadpool_parallelize_1d) X(Fn1dT1d, pthreadpool_parallelize_1d_tile_1d)                              \
-  X(Fn2d, pthreadpool_parallelize_2d) X(Fn2dT1d, pthreadpool_parallelize_2d_tile_1d)                              \
-  X(Fn2dT2d, pthreadpool_parallelize_2d_tile_2d) X(Fn3d, pthreadpool_parallelize_3d)                              \
-  X(Fn3dT2d, pthreadpool_parallelize_3d_tile_2d) X(Fn4d, pthreadpool_parallelize_4d)                              \
-  X(Fn4dT2d, pthreadpool_parallelize_4d_tile_2d) X(Fn5d, pthreadpool_parallelize_5d)                              \
-  X(Fn5dT2d, pthreadpool_parallelize_5d_tile_2d) X(Fn6dT2d, pthreadpool_parallelize_6d_tile_2d)
-
-struct RealPool {
-#define WICK_XNN_POOL_FN(type, name) type name = nullptr;
-  WICK_XNN_POOL_FNS(WICK_XNN_POOL_FN)
-#undef WICK_XNN_POOL_FN
-  bool ok = false;
-} g_real;
-
-__attribute__((constructor)) void resolve_real_pool() {
-  void* lib = dlopen("libpthreadpool.so.0", RTLD_NOW | RTLD_NOLOAD);
-  if (lib == nullptr) return;
-  bool ok = true;
-#define WICK_XNN_RESOLVE(type, name)                                           \
-  g_real.name = reinterpret_cast<type>(dlsym(lib, #name));                     \
-  ok = ok && g_real.name != nullptr && g_real.name != static_cast<type>(&::name);
-  WICK_XNN_POOL_FNS(WICK_XNN_RESOLVE)
-#undef WICK_XNN_RESOLVE
-  g_real.ok = ok;
-}
-
-constexpr uint32_t kKeepDenormals = ~static_cast<uint32_t>(PTHREADPOOL_FLAG_DISABLE_DENORMALS);
-}  // namespace
-
-#define WICK_XNN_EXPORT extern "C" __attribute__((visibility("default")))
-WICK_XNN_EXPORT void pthreadpool_parallelize_1d(pthreadpool_t p, pthreadpool_task_1d_t f, void* c, size_t r,
-                                                uint32_t flags) {
-  g_real.pthreadpool_parallelize_1d(p, f, c, r, flags & kKeepDenormals);
-}
-WICK_XNN_EXPORT void pthreadpool_parallelize_1d_tile_1d(pthreadpool_t p, pthreadpool_task_1d_tile_1d_t f, void* c,
-                                                        size_t r, size_t t, uint32_t flags) {
-  g_real.pthreadpool_parallelize_1d_tile_1d(p, f, c, r, t, flags & kKeepDenormals);
-}
-WICK_XNN_EXPORT void pthreadpool_parallelize_2d(pthreadpool_t p, pthreadpool_task_2d_t f, void* c, size_t i, size_t j,
-                                                uint32_t flags) {
-  g_real.pthreadpool_parallelize_2d(p, f, c, i, j, flags & kKeepDenormals);
-}
-WICK_XNN_EXPORT void pthreadpool_parallelize_2d_tile_1d(pthreadpool_t p, pthreadpool_task_2d_tile_1d_t f, void* c,
-                                                        size_t i, size_t j, size_t tj, uint32_t flags) {
-  g_real.pthreadpool_parallelize_2d_tile_1d(p, f, c, i, j, tj, flags & kKeepDenormals);
-}
-WICK_XNN_EXPORT void pthreadpool_parallelize_2d_tile_2d(pthreadpool_t p, pthreadpool_task_2d_tile_2d_t f, void* c,
-                                                        size_t i, size_t j, size_t ti, size_t tj, uint32_t flags) {
-  g_real.pthreadpool_parallelize_2d_tile_2d(p, f, c, i, j, ti, tj, flags & kKeepDenormals);
-}
-WICK_XNN_EXPORT void pthreadpool_parallelize_3d(pthreadpool_t p, pthreadpool_task_3d_t f, void* c, size_t i, size_t j,
-                                                size_t k, uint32_t flags) {
-  g_real.pthreadpool_parallelize_3d(p, f, c, i, j, k, flags & kKeepDenormals);
-}
-WICK_XNN_EXPORT void pthreadpool_parallelize_3d_tile_2d(pthreadpool_t p, pthreadpool_task_3d_tile_2d_t f, void* c,
-                                                        size_t i, size_t j, size_t k, size_t tj, size_t tk,
-                                                        uint32_t flags) {
-  g_real.pthreadpool_parallelize_3d_tile_2d(p, f, c, i, j, k, tj, tk, flags & kKeepDenormals);
-}
-WICK_XNN_EXPORT void pthreadpool_parallelize_4d(pthreadpool_t p, pthreadpool_task_4d_t f, void* c, size_t i, size_t j,
-                                                size_t k, size_t l, uint32_t flags) {
-  g_real.pthreadpool_parallelize_4d(p, f, c, i, j, k, l, flags & kKeepDenormals);
-}
-WICK_XNN_EXPORT void pthreadpool_parallelize_4d_tile_2d(pthreadpool_t p, pthreadpool_task_4d_tile_2d_t f, void* c,
-                                                        size_t i, size_t j, size_t k, size_t l, size_t tk, size_t tl,
-                                                        uint32_t flags) {
-  g_real.pthreadpool_parallelize_4d_tile_2d(p, f, c, i, j, k, l, tk, tl, flags & kKeepDenormals);
-}
-WICK_XNN_EXPORT void pthreadpool_parallelize_5d(pthreadpool_t p, pthreadpool_task_5d_t f, void* c, size_t i, size_t j,
-                                                size_t k, size_t l, size_t m, uint32_t flags) {
-  g_real.pthreadpool_parallelize_5d(p, f, c, i, j, k, l, m, flags & kKeepDenormals);
-}
-WICK_XNN_EXPORT void pthreadpool_parallelize_5d_tile_2d(pthreadpool_t p, pthreadpool_task_5d_tile_2d_t f, void* c,
-                                                        size_t i, size_t j, size_t k, size_t l, size_t m, size_t tl,
-                                                        size_t tm, uint32_t flags) {
-  g_real.pthreadpool_parallelize_5d_tile_2d(p, f, c, i, j, k, l, m, tl, tm, flags & kKeepDenormals);
-}
-WICK_XNN_EXPORT void pthreadpool_parallelize_6d_tile_2d(pthreadpool_t p, pthreadpool_task_6d_tile_2d_t f, void* c,
-                                                        size_t i, size_t j, size_t k, size_t l, size_t m, size_t n,
-                                                        size_t tm, size_t tn, uint32_t flags) {
-  g_real.pthreadpool_parallelize_6d_tile_2d(p, f, c, i, j, k, l, m, n, tm, tn, flags & kKeepDenormals);
-}
-
 namespace {
 
 
-constexpr size_t kMaxThreads = 256;
+constexpr size_t kMaxThreads = kWickXnnpackMaxPoolThreads;
 constexpr size_t kMaxDims = 6;  // XNN_MAX_TENSOR_DIMS of this XNNPACK
 
 // ---- shared thread pools -------------------------------------------------
@@ -166,7 +55,7 @@ SharedPool g_pools[kMaxThreads + 1];
 pthreadpool_t acquire_pool(size_t threads) {
   std::lock_guard<std::mutex> lock(g_pool_mutex);
   SharedPool& p = g_pools[threads];
-  if (p.pool == nullptr) p.pool = pthreadpool_create(threads);
+  if (p.pool == nullptr) p.pool = wick_xnnpack_pool_create(threads);
   if (p.pool != nullptr) ++p.users;
   return p.pool;
 }
@@ -175,7 +64,7 @@ void release_pool(size_t threads) {
   std::lock_guard<std::mutex> lock(g_pool_mutex);
   SharedPool& p = g_pools[threads];
   if (p.users > 0 && --p.users == 0) {
-    pthreadpool_destroy(p.pool);
+    wick_xnnpack_pool_destroy(p.pool);
     p.pool = nullptr;
   }
 }
@@ -448,10 +337,6 @@ void destroy(void* handle);
 WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* specs, size_t num_specs,
                 const WickHostAllocator* /*alloc*/, void** handle, char* error, size_t error_size) {
   *handle = nullptr;
-  if (!g_real.ok) {
-    return fail(error, error_size, WICK_STATUS_UNSUPPORTED,
-                "cannot resolve libpthreadpool.so.0's pthreadpool_parallelize_* (needed to keep denormals)");
-  }
   // ---- threads: compile spec, environment, machine
   size_t threads = 0;
   for (size_t i = 0; i < num_specs; ++i) {
