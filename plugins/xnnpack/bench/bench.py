@@ -73,6 +73,8 @@ def main(argv=None):
     ap.add_argument("--models", default=",".join(STANDARD_MODELS))
     ap.add_argument("--int8", action="store_true", help="quantized variants (PT2E) for Wick and ExecuTorch")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--order", choices=["rotate", "blocks"], default="rotate",
+                    help="interleave the engines, rotating the order every round (default), or run each in one block")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
     torch.set_num_threads(args.threads)
@@ -110,9 +112,15 @@ def main(argv=None):
         # workers keep spinning for a while after its run (eager's OpenMP
         # threads, both pthreadpools), so a fixed order would always hand the
         # same engine its predecessor's spinning threads on a 2-core machine.
+        # --order blocks instead runs each engine's runs back to back (no
+        # neighbor's threads in the way; slow drift of the machine then falls
+        # on one engine).
         order = list(engines.items())
-        for r in range(args.runs):
-            for k, fn in order[r % len(order):] + order[:r % len(order)]:
+        rounds = [order[r % len(order):] + order[:r % len(order)] for r in range(args.runs)]
+        if args.order == "blocks":
+            rounds = [[item] * args.runs for item in order]
+        for round_ in rounds:
+            for k, fn in round_:
                 t0 = time.perf_counter()
                 fn()
                 times[k].append(time.perf_counter() - t0)
@@ -133,8 +141,8 @@ def main(argv=None):
                 print(f"    {k:19s} max|err| {label_errs}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"threads": args.threads, "runs": args.runs, "int8": args.int8, "results": results}, f,
-                      indent=2)
+            json.dump({"threads": args.threads, "runs": args.runs, "int8": args.int8, "order": args.order,
+                       "results": results}, f, indent=2)
 
 
 if __name__ == "__main__":

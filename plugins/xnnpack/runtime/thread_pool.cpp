@@ -36,6 +36,7 @@
 #include <atomic>
 #include <climits>
 #include <cstdint>
+#include <initializer_list>
 #include <mutex>
 #include <new>
 
