@@ -9,7 +9,7 @@
 // a CPU and did no work. On a busy 2-core machine that costs a scheduler time
 // slice per operator (mobilenet_v2 ran 100 ms at 2 threads instead of ~10).
 // Here the caller waits only for items that were claimed: work is handed out
-// one item (tile) at a time through an atomic cursor, the caller claims items
+// in short runs of items (tiles) through an atomic cursor, the caller claims items
 // too, and a worker that wakes late finds nothing left and goes back to sleep.
 //
 // The cursor packs (job generation << 32 | next item). A worker claims item i
@@ -59,6 +59,8 @@ constexpr int kWorkerSpins = 20000;
 // yields its CPU, so that a descheduled worker on a busy machine can finish.
 constexpr int kCallerSpinsBeforeYield = 2000;
 
+constexpr uint64_t kClaimsPerThread = 8;
+
 // A parallel call: up to six dimensions, each cut into tiles; item = one tile
 // tuple, numbered row-major. Unused leading dimensions have range 1.
 struct Job {
@@ -81,11 +83,16 @@ struct pthreadpool {
   pthread_t workers[kWickXnnpackMaxPoolThreads] = {};
   size_t started = 0;
   std::mutex call_mutex;  // one parallel call at a time, as pthreadpool promises
-  Job job = {};
+  // One cache line each for what the caller writes per job, what every
+  // claim writes, what every finished item writes, and what idle workers
+  // poll: on one line, spinning workers and claims would keep stealing it
+  // from each other.
+  alignas(64) Job job = {};
   std::atomic<uint64_t> count{0};  // items of the current job
-  std::atomic<uint64_t> cursor{0};
-  std::atomic<uint64_t> done{0};
-  std::atomic<uint32_t> epoch{0};  // futex word: bumped for every job and at shutdown
+  std::atomic<uint64_t> chunk{1};  // items per claim
+  alignas(64) std::atomic<uint64_t> cursor{0};
+  alignas(64) std::atomic<uint64_t> done{0};
+  alignas(64) std::atomic<uint32_t> epoch{0};  // futex word: bumped for every job and at shutdown
   std::atomic<int> sleepers{0};
   std::atomic<bool> stopping{false};
 };
@@ -104,14 +111,21 @@ void run_item(const Job& job, uint64_t item) {
   job.invoke(job, start, size);
 }
 
-// Claims and runs items of the current job until none is left.
+// Claims and runs runs of items of the current job until none is left.
 void drain(pthreadpool* pool) {
   uint64_t c = pool->cursor.load(std::memory_order_acquire);
   for (;;) {
-    if ((c & kItemMask) >= pool->count.load(std::memory_order_acquire)) return;
-    if (!pool->cursor.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
-    run_item(pool->job, c & kItemMask);
-    pool->done.fetch_add(1, std::memory_order_release);
+    const uint64_t count = pool->count.load(std::memory_order_acquire);
+    const uint64_t first = c & kItemMask;
+    if (first >= count) return;
+    const uint64_t chunk = pool->chunk.load(std::memory_order_relaxed);
+    const uint64_t end = count - first < chunk ? count : first + chunk;
+    if (!pool->cursor.compare_exchange_weak(c, c + (end - first), std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+      continue;
+    }
+    for (uint64_t item = first; item < end; ++item) run_item(pool->job, item);
+    pool->done.fetch_add(end - first, std::memory_order_release);
     c = pool->cursor.load(std::memory_order_acquire);
   }
 }
@@ -168,6 +182,12 @@ void parallelize(pthreadpool* pool, Job& job) {
   pool->cursor.store(generation << 32 | kItemMask, std::memory_order_seq_cst);
   pool->job = job;
   pool->done.store(0, std::memory_order_relaxed);
+  // About kClaimsPerThread claims per thread: few enough that claiming (a
+  // contended atomic) stays cheap next to the work when XNNPACK splits an
+  // operator into thousands of small items, enough that a thread that
+  // started late still finds work.
+  const uint64_t per_claim = count / (pool->threads * kClaimsPerThread);
+  pool->chunk.store(per_claim > 1 ? per_claim : 1, std::memory_order_relaxed);
   pool->count.store(count, std::memory_order_release);
   pool->cursor.store(generation << 32, std::memory_order_release);
   wake_workers(pool);
