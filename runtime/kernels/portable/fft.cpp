@@ -295,6 +295,19 @@ void r2c_compute(const Tensor& self, Tensor& out, const int* dims, int ndims, do
   }
 }
 
+// Multiplies *signal by the sizes of dims[0..count) (the normalization's n),
+// refusing empty transformed dims.
+Error multiply_signal(const KernelContext& ctx, const Tensor& self, const int* dims, int count, double* signal) {
+  for (int k = 0; k < count; ++k) {
+    if (self.sizes[dims[k]] < 1) {
+      return fail(Error::InvalidArgument, "%s: cannot transform dim %d of size 0 (input shape %s)", ctx.op_name,
+                  dims[k], shape_str(self));
+    }
+    *signal *= static_cast<double>(self.sizes[dims[k]]);
+  }
+  return Error::Ok;
+}
+
 Error fft_r2c_out(KernelContext& ctx, Value* const* args, int num_args) {
   WICK_TRY(check_num_args(ctx, num_args, 5));
   Tensor *self, *out;
@@ -311,13 +324,7 @@ Error fft_r2c_out(KernelContext& ctx, Value* const* args, int num_args) {
   int dims[kMaxDims], ndims;
   WICK_TRY(get_dims(ctx, args, self->dim, dims, &ndims));
   double signal = 1.0;
-  for (int k = 0; k < ndims; ++k) {
-    if (self->sizes[dims[k]] < 1) {
-      return fail(Error::InvalidArgument, "%s: cannot transform dim %d of size 0 (input shape %s)", ctx.op_name,
-                  dims[k], shape_str(*self));
-    }
-    signal *= static_cast<double>(self->sizes[dims[k]]);
-  }
+  WICK_TRY(multiply_signal(ctx, *self, dims, ndims, &signal));
   double scale = 1.0;
   WICK_TRY(get_normalization(ctx, args, signal, &scale));
   int64_t sizes[kMaxDims];
@@ -436,13 +443,7 @@ Error fft_c2r_out(KernelContext& ctx, Value* const* args, int num_args) {
                 static_cast<long long>(n / 2 + 1));
   }
   double signal = static_cast<double>(n);
-  for (int k = 0; k < ndims - 1; ++k) {
-    if (self->sizes[dims[k]] < 1) {
-      return fail(Error::InvalidArgument, "%s: cannot transform dim %d of size 0 (input shape %s)", ctx.op_name,
-                  dims[k], shape_str(*self));
-    }
-    signal *= static_cast<double>(self->sizes[dims[k]]);
-  }
+  WICK_TRY(multiply_signal(ctx, *self, dims, ndims - 1, &signal));
   double scale = 1.0;
   WICK_TRY(get_normalization(ctx, args, signal, &scale));
   int64_t sizes[kMaxDims];
