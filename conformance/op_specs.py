@@ -590,10 +590,10 @@ def _no_eager(kernel: str) -> str:
 
 
 # The overloads whose portable kernels also take complex tensors (data
-# movement, and abs); _fft_c2r/_fft_r2c are in EXCLUDED.
+# movement, constant padding, and abs); _fft_c2r/_fft_r2c are in EXCLUDED.
 COMPLEX_KERNELS = (
     "aten.abs.default", "aten.alias.default", "aten.as_strided.default", "aten.clone.default",
-    "aten.diagonal.default", "aten.expand.default", "aten.flip.default", "aten.permute.default",
+    "aten.constant_pad_nd.default", "aten.diagonal.default", "aten.expand.default", "aten.flip.default", "aten.permute.default",
     "aten.repeat.default", "aten.select.int", "aten.slice.Tensor",
     "aten.slice_scatter.default", "aten.split_with_sizes.default", "aten.squeeze.dim", "aten.squeeze.dims",
     "aten.unsqueeze.default", "aten.view.default",

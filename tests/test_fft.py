@@ -108,6 +108,16 @@ def test_spectra_feed_complex_abs_and_data_movement(dtype):
         check(g, e, dtype)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_irfft_to_a_longer_signal_zero_pads_the_spectrum(dtype):
+    """irfft with n past the spectrum's length pads it (constant_pad_nd on a
+    complex tensor), as torch.fft.irfft(h, n=...) does for interpolation."""
+    x = signal(3, 10, dtype=dtype)
+    fn = lambda x: (torch.fft.irfft(torch.fft.rfft(x), n=25), torch.fft.irfft(torch.fft.rfft(x), n=32))  # noqa: E731
+    for g, e in zip(run(fn, x), fn(x)):
+        check(g, e, dtype)
+
+
 def test_complex_inputs_and_outputs_cross_the_python_boundary():
     h = torch.fft.rfft(signal(2, 16))
     # torch in -> torch complex out; numpy in -> same values

@@ -50,10 +50,15 @@ Error pad_common(KernelContext& ctx, const Tensor& self, const int64_t* pad, int
   const int64_t n = out.numel();
   if (n == 0) return Error::Ok;
   const size_t es = element_size(self.dtype);
-  alignas(8) unsigned char fill[8] = {};
+  // A complex fill is (value, 0): its real part is stored as the component
+  // dtype (irfft to a longer signal pads its spectrum with zeros this way).
+  alignas(16) unsigned char fill[16] = {};
   if (value != nullptr) {
-    if (value->tag == ValueTag::Double) store_as<double>(fill, self.dtype, 0, value->d);
-    else store_as<int64_t>(fill, self.dtype, 0, value->scalar_as_int());
+    const ScalarType fill_type = self.dtype == ScalarType::ComplexFloat    ? ScalarType::Float32
+                                 : self.dtype == ScalarType::ComplexDouble ? ScalarType::Float64
+                                                                           : self.dtype;
+    if (value->tag == ValueTag::Double) store_as<double>(fill, fill_type, 0, value->d);
+    else store_as<int64_t>(fill, fill_type, 0, value->scalar_as_int());
   }
   int64_t in_strides[kMaxDims];
   contiguous_strides(self.sizes, self.dim, in_strides);
@@ -123,7 +128,7 @@ constexpr uint32_t kNoBool = kAllDtypes & ~dtype_bit(ScalarType::Bool);
 using namespace wick::portable;
 
 WICK_REGISTER_KERNELS(pad_ops,
-                      {"aten::constant_pad_nd.out", kAllDtypes, &constant_pad_nd_out, nullptr},
+                      {"aten::constant_pad_nd.out", kAllDtypes | kComplexDtypes, &constant_pad_nd_out, nullptr},
                       {"aten::reflection_pad1d.out", kNoBool, &pad_nd_out<PadMode::Reflect, 1>, nullptr},
                       {"aten::reflection_pad2d.out", kNoBool, &pad_nd_out<PadMode::Reflect, 2>, nullptr},
                       {"aten::reflection_pad3d.out", kNoBool, &pad_nd_out<PadMode::Reflect, 3>, nullptr},
