@@ -20,10 +20,9 @@ constexpr int64_t kChannelsLast = 2;
 
 Error resize_(KernelContext& ctx, Value* const* args, int num_args) {
   WICK_TRY(check_num_args(ctx, num_args, 3));
-  if (args[0] == nullptr || args[0]->tag != ValueTag::Tensor || args[0]->tensor == nullptr) {
-    return fail(Error::InvalidArgument, "%s: argument 0 (self) must be a Tensor", ctx.op_name);
-  }
-  Tensor& self = *args[0]->tensor;  // any dim order: resizing restrides it
+  Tensor* t;
+  WICK_TRY(get_tensor_any_order(ctx, args, 0, &t));  // any dim order: resizing restrides it
+  Tensor& self = *t;
   const int64_t* sizes;
   int dim;
   int64_t fmt = kContiguousFormat;

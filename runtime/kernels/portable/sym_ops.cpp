@@ -50,13 +50,9 @@ Error sym_size(KernelContext& ctx, Value* const* args, int num_args) {
 // SymBool); the program builder emits it that way, so a mismatch is a bad program.
 Error local_scalar_dense(KernelContext& ctx, Value* const* args, int num_args) {
   WICK_TRY(check_num_args(ctx, num_args, 2));
-  if (args[0] == nullptr || args[0]->tag != ValueTag::Tensor || args[0]->tensor == nullptr) {
-    return fail(Error::InvalidArgument, "%s: argument 0 must be a Tensor", ctx.op_name);
-  }
-  const Tensor& self = *args[0]->tensor;  // one element: its dim order does not matter
-  if (self.dim < 0 || self.dim > kMaxDims) {
-    return fail(Error::InvalidArgument, "%s: tensor has invalid rank %d", ctx.op_name, self.dim);
-  }
+  Tensor* t;
+  WICK_TRY(get_tensor_any_order(ctx, args, 0, &t));  // one element: its dim order does not matter
+  const Tensor& self = *t;
   if (self.numel() != 1) {
     return fail(Error::InvalidArgument,
                 "%s: a Tensor with %lld elements (shape %s) cannot be converted to a scalar; Tensor.item() needs "
