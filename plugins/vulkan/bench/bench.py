@@ -16,9 +16,9 @@ Python runtime, wick.runtime Method.__call__):
   xnnpack   backends=["xnnpack"], only when the wick-xnnpack plugin is
             installed and available here
 
-Rounds alternate the engines (order rotated each round) so that drift in the
-machine's load hits all of them alike; each engine has untimed warm-up calls
-first. Times are WALL time (time.perf_counter around one call): lavapipe runs
+Rounds go through every order of the engines (wick.bench_rounds) so that drift
+in the machine's load and a neighbor's spinning threads hit all of them alike;
+each engine has untimed warm-up calls first. Times are WALL time (time.perf_counter around one call): lavapipe runs
 its shaders on its own worker threads, so the calling thread's CPU time would
 not count the work. Each engine's output is compared with eager PyTorch float32.
 Ratios are engine / portable and vulkan / xnnpack (< 1: the first is faster).
@@ -38,6 +38,7 @@ import warnings
 import torch
 
 import wick
+from wick.bench_rounds import interleaved_rounds
 from wick.models import STANDARD_MODELS
 
 warnings.filterwarnings("ignore")
@@ -112,9 +113,8 @@ def main(argv=None) -> int:
         for k in order:
             for _ in range(args.warmup):
                 engines[k](*inputs[k])
-        for r in range(args.runs):
-            rot = order[r % len(order):] + order[:r % len(order)]
-            for k in rot:
+        for round_ in interleaved_rounds(order, args.runs):
+            for k in round_:
                 t0 = time.perf_counter()
                 engines[k](*inputs[k])
                 times[k].append(time.perf_counter() - t0)

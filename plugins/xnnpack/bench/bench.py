@@ -1,6 +1,6 @@
 """Latency of the standard models: Wick + xnnpack vs ExecuTorch 1.5.1's
 XNNPACK delegate vs eager PyTorch, in one process, same thread count,
-interleaved (engine A, B, C, A, B, C, ...), medians.
+interleaved (each round in the next of all orders of the engines), medians.
 
     python plugins/xnnpack/bench/bench.py [--threads 2] [--runs 30] [--warmup 5]
                                           [--models mlp,small_cnn,...] [--int8] [--json out.json]
@@ -26,6 +26,7 @@ import warnings
 import torch
 
 import wick
+from wick.bench_rounds import interleaved_rounds
 from wick.delegate_sdk import CompileSpec
 from wick.models import STANDARD_MODELS
 
@@ -73,8 +74,9 @@ def main(argv=None):
     ap.add_argument("--models", default=",".join(STANDARD_MODELS))
     ap.add_argument("--int8", action="store_true", help="quantized variants (PT2E) for Wick and ExecuTorch")
     ap.add_argument("--json", default=None)
-    ap.add_argument("--order", choices=["rotate", "blocks"], default="rotate",
-                    help="interleave the engines, rotating the order every round (default), or run each in one block")
+    ap.add_argument("--order", choices=["permute", "blocks"], default="permute",
+                    help="interleave the engines, each round in the next of all their orders (default), "
+                         "or run each engine in one block")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
     torch.set_num_threads(args.threads)
@@ -108,15 +110,12 @@ def main(argv=None):
         for _ in range(args.warmup):
             for fn in engines.values():
                 fn()
-        # Interleaved, with the order rotated every round: an engine's idle
-        # workers keep spinning for a while after its run (eager's OpenMP
-        # threads, both pthreadpools), so a fixed order would always hand the
-        # same engine its predecessor's spinning threads on a 2-core machine.
-        # --order blocks instead runs each engine's runs back to back (no
+        # Interleaved through every order of the engines (wick.bench_rounds says
+        # why); --order blocks instead runs each engine's runs back to back (no
         # neighbor's threads in the way; slow drift of the machine then falls
         # on one engine).
         order = list(engines.items())
-        rounds = [order[r % len(order):] + order[:r % len(order)] for r in range(args.runs)]
+        rounds = interleaved_rounds(order, args.runs)
         if args.order == "blocks":
             rounds = [[item] * args.runs for item in order]
         for round_ in rounds:

@@ -99,16 +99,35 @@ struct pthreadpool {
 
 namespace {
 
-void run_item(const Job& job, uint64_t item) {
-  size_t start[kMaxDims], size[kMaxDims];
-  for (int d = kMaxDims - 1; d >= 0; --d) {
-    const size_t t = static_cast<size_t>(item % job.tiles[d]);
-    item /= job.tiles[d];
-    start[d] = t * job.tile[d];
+// Runs items [first, end) of `job`. The first item's tile indices are decoded
+// with divisions once; then they advance like an odometer, recomputing only the
+// tiles that moved: XNNPACK hands out thousands of small items per operator,
+// and decoding every item (six 64-bit divisions) cost ~2% of mobilenet_v2 at
+// one thread.
+void run_items(const Job& job, uint64_t first, uint64_t end) {
+  size_t index[kMaxDims], start[kMaxDims], size[kMaxDims];
+  auto place = [&](int d) {
+    start[d] = index[d] * job.tile[d];
     const size_t left = job.range[d] - start[d];
     size[d] = left < job.tile[d] ? left : job.tile[d];
+  };
+  uint64_t rest = first;
+  for (int d = kMaxDims - 1; d >= 0; --d) {
+    index[d] = static_cast<size_t>(rest % job.tiles[d]);
+    rest /= job.tiles[d];
+    place(d);
   }
-  job.invoke(job, start, size);
+  for (uint64_t item = first;;) {
+    job.invoke(job, start, size);
+    if (++item == end) return;
+    // item < count, so the carry stops before dimension 0 overflows.
+    int d = kMaxDims - 1;
+    while (++index[d] == job.tiles[d]) {
+      index[d] = 0;
+      place(d--);
+    }
+    place(d);
+  }
 }
 
 // Claims and runs runs of items of the current job until none is left.
@@ -124,7 +143,7 @@ void drain(pthreadpool* pool) {
                                             std::memory_order_acquire)) {
       continue;
     }
-    for (uint64_t item = first; item < end; ++item) run_item(pool->job, item);
+    run_items(pool->job, first, end);
     pool->done.fetch_add(end - first, std::memory_order_release);
     c = pool->cursor.load(std::memory_order_acquire);
   }
@@ -171,7 +190,7 @@ void parallelize(pthreadpool* pool, Job& job) {
     count *= job.tiles[d];
   }
   if (pool == nullptr || pool->threads <= 1 || count <= 1 || count >= kItemMask) {
-    for (uint64_t i = 0; i < count; ++i) run_item(job, i);
+    run_items(job, 0, count);
     return;
   }
   std::lock_guard<std::mutex> lock(pool->call_mutex);
