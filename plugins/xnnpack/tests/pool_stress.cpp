@@ -1,7 +1,11 @@
 // Stress test of the plugin's thread pool (runtime/thread_pool.cpp), built and
 // run by test_thread_pool.py: every item of every parallelize variant must run
 // exactly once with the right tile size, across pools created and destroyed
-// at once (a shutdown posted before a worker first runs) and jobs of all shapes.
+// at once (a shutdown posted before a worker first runs) and jobs of all shapes;
+// and slow items, so that the caller sleeps until a worker finishes the job
+// (a lost wake-up hangs, which test_thread_pool.py's timeout turns into a failure).
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -108,8 +112,19 @@ bool run_all(pthreadpool_t p, size_t s) {
   return good && ok;
 }
 
-}  // namespace
+// Items slow enough (0.1-0.2 ms) that the caller, done with its own, outlasts
+// its spin and sleeps; parallelize must return only once every item ran.
+bool run_slow(pthreadpool_t p, size_t items) {
+  static std::atomic<size_t> ran;
+  ran = 0;
+  pthreadpool_parallelize_1d(p, [](void*, size_t i) {
+    usleep(static_cast<useconds_t>(100 + 50 * (i % 3)));
+    ran.fetch_add(1);
+  }, nullptr, items, 0);
+  return ran.load() == items;
+}
 
+}  // namespace
 
 int main() {
   for (size_t threads = 1; threads <= 4; ++threads) {
@@ -125,6 +140,10 @@ int main() {
           std::printf("FAIL: threads %zu round %zu job %zu\n", threads, round, job);
           return 1;
         }
+      }
+      if (round % 10 == 0 && !run_slow(p, 2 * threads + round % 3)) {
+        std::printf("FAIL: slow items, threads %zu round %zu: returned before all items ran\n", threads, round);
+        return 1;
       }
       wick_xnnpack_pool_destroy(p);
     }
