@@ -206,6 +206,37 @@ def test_failing_init_names_backend_and_reason(on_path):
     assert "test_unary" in info.value.message and "fail_init=1" in info.value.message
 
 
+def test_load_time_options_reach_init_and_replace_the_program_spec(on_path, wick_run, tmp_path):
+    from wick.delegate_sdk import CompileSpec
+
+    relu = torch.nn.ReLU()
+    plain = wick.export(relu, INPUTS[:1], backends=["test_unary"])
+    with pytest.raises(wick.WickError, match="fail_init=1"):
+        wick.runtime.load(plain.buffer, backend_options={"test_unary": {"fail_init": 1}}).method("forward")
+    # A program exported to fail at init loads when the option replaces that spec.
+    failing = wick.export(relu, INPUTS[:1], backends=["test_unary"],
+                          compile_specs={"test_unary": [CompileSpec("fail_init", b"1")]})
+    method = wick.runtime.load(failing.buffer, backend_options={"test_unary": {"fail_init": "0"}}).method("forward")
+    torch.testing.assert_close(method(INPUTS[0])[0], relu(INPUTS[0]))
+    # The same through wick-run.
+    path = tmp_path / "relu.wick"
+    plain.save(str(path))
+    lib = ["--backend-lib", plugins.get("test_unary").descriptor.runtime_library]
+    res = subprocess.run([wick_run, str(path), *lib, "--backend-option", "test_unary.fail_init=1"],
+                         capture_output=True, text=True)
+    assert res.returncode == 1 and "fail_init=1" in res.stderr, res.stderr
+    res = subprocess.run([wick_run, str(path), *lib, "--backend-option", "fail_init=1"], capture_output=True, text=True)
+    assert res.returncode == 2 and "BACKEND.KEY=VALUE" in res.stderr
+
+
+def test_load_time_options_name_unknown_keys_and_unused_backends(on_path):
+    program = wick.export(torch.nn.ReLU(), INPUTS[:1], backends=["test_unary"])
+    with pytest.raises(ValueError, match="no load-time option 'fail' .*it takes: fail_init"):
+        wick.runtime.load(program.buffer, backend_options={"test_unary": {"fail": 1}})
+    with pytest.raises(ValueError, match="names backend 'xnnpak', which this program does not delegate to .*test_unary"):
+        wick.runtime.load(program.buffer, backend_options={"xnnpak": {"threads": 1}})
+
+
 def _compile_library(tmp_path, name, source):
     src = tmp_path / f"{name}.c"
     src.write_text(source)

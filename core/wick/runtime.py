@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from . import _runtime
 from .errors import WickError
@@ -86,8 +86,15 @@ class Program:
         return self.method("forward")(*inputs)
 
 
-def load(source: str | os.PathLike | bytes | bytearray | memoryview) -> Program:
-    """Loads and verifies a program from a path (memory-mapped) or from bytes."""
+def load(source: str | os.PathLike | bytes | bytearray | memoryview,
+         backend_options: Mapping[str, Mapping[str, Any]] | None = None) -> Program:
+    """Loads and verifies a program from a path (memory-mapped) or from bytes.
+
+    ``backend_options`` are load-time options per backend, e.g.
+    ``{"xnnpack": {"threads": 1}}``: each delegate of that backend gets them as
+    compile specs, replacing the program's specs of the same key, so they can
+    be chosen when loading instead of when exporting. A plugin lists the ones
+    it takes under ``runtime_options`` (``wick backends``)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         native = _runtime.load_bytes(bytes(source))
     else:
@@ -98,7 +105,29 @@ def load(source: str | os.PathLike | bytes | bytearray | memoryview) -> Program:
         from . import plugins
 
         plugins.register_runtimes_for(needed)
+    for backend, options in (backend_options or {}).items():
+        if backend not in needed:
+            raise ValueError(f"backend_options names backend '{backend}', which this program does not delegate to "
+                             f"(it uses: {', '.join(needed) or 'no backend'})")
+        allowed = _runtime_option_keys(backend)
+        for key, value in options.items():
+            if allowed is not None and key not in allowed:
+                takes = ", ".join(sorted(allowed)) or "none"
+                raise ValueError(f"backend '{backend}' has no load-time option '{key}' (it takes: {takes})")
+            native.set_backend_option(backend, key, value.decode() if isinstance(value, bytes) else str(value))
     return Program(native)
+
+
+def _runtime_option_keys(backend: str) -> set[str] | None:
+    """The load-time options an installed plugin declares; None when the
+    backend has no installed plugin to ask (a library registered by path)."""
+    from . import plugins
+
+    try:
+        plugin = plugins.get(backend)
+    except LookupError:
+        return None
+    return set(plugin.descriptor.capabilities.get("runtime_options", ()))
 
 
 def load_backend_library(path: str | os.PathLike) -> None:

@@ -22,7 +22,22 @@ Error Session::open_buffer(const void* data, size_t size) {
   return Program::load(buffer_.get(), size, &program_);
 }
 
+void Session::set_backend_option(const std::string& backend, const std::string& key, const std::string& value) {
+  for (StoredOption& o : options_) {
+    if (o.backend == backend && o.key == key) {
+      o.value = value;
+      return;
+    }
+  }
+  options_.push_back({backend, key, value});
+}
+
 Error Session::load_method(const std::string& name, LoadedMethod** out) {
+  std::vector<BackendOption> options;
+  for (const StoredOption& o : options_) {
+    options.push_back({o.backend.c_str(), o.key.c_str(), reinterpret_cast<const uint8_t*>(o.value.data()),
+                       o.value.size()});
+  }
   size_t index = 0;
   WICK_TRY(program_.find_method(name.c_str(), &index));
   size_t arena = 0;
@@ -47,7 +62,7 @@ Error Session::load_method(const std::string& name, LoadedMethod** out) {
     arena_ptr += (64 - reinterpret_cast<uintptr_t>(arena_ptr) % 64) % 64;
     loaded->runtime_bytes_ = runtime_bytes;
     MemoryAllocator allocator(loaded->runtime_memory_.get(), runtime_bytes);
-    Error err = loaded->method_.load(program_, index, allocator, arena_ptr, arena);
+    Error err = loaded->method_.load(program_, index, allocator, arena_ptr, arena, options.data(), options.size());
     if (err == Error::OutOfMemory && allocator.requested() > runtime_bytes) {
       size_t grown = runtime_bytes * 4;
       runtime_bytes = allocator.requested() * 2 > grown ? allocator.requested() * 2 : grown;

@@ -44,10 +44,19 @@ class Session {
 
   const Program& program() const { return program_; }
 
+  // A load-time option for `backend`'s delegates (see BackendOption): it
+  // applies to the methods loaded after it is set; a later one of the same
+  // backend and key replaces it.
+  void set_backend_option(const std::string& backend, const std::string& key, const std::string& value);
+
   // Loads a method by name; the result lives as long as the Session.
   Error load_method(const std::string& name, LoadedMethod** out);
 
  private:
+  struct StoredOption {
+    std::string backend, key, value;
+  };
+  std::vector<StoredOption> options_;
   MappedFile mapping_;
   std::unique_ptr<uint64_t[]> buffer_;
   Program program_;

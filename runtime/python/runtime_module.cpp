@@ -252,7 +252,12 @@ NB_MODULE(_runtime, m) {
       .def_prop_ro("method_names", &PyProgram::method_names)
       .def_prop_ro("required_backends", &PyProgram::required_backends)
       .def_prop_ro("file_size", [](const PyProgram& p) { return p.session->program().file_size(); })
-      .def("method", &PyProgram::method, "name"_a = "forward");
+      .def("method", &PyProgram::method, "name"_a = "forward")
+      .def("set_backend_option",
+           [](PyProgram& p, const std::string& backend, const std::string& key, const std::string& value) {
+             p.session->set_backend_option(backend, key, value);
+           },
+           "backend"_a, "key"_a, "value"_a, "A load-time option for the backend's delegates of methods loaded after.");
 
   nb::class_<PyMethod>(m, "Method")
       .def("run", &PyMethod::run, "inputs"_a)

@@ -2,6 +2,7 @@
 //
 //   wick-run model.wick [--method forward] [--input a.npy]... [--fill random|zeros]
 //            [--iterations N] [--warmup N] [--backend-lib lib.so]... [--output-dir DIR]
+//            [--backend-option BACKEND.KEY=VALUE]...
 //
 // Backend libraries also come from WICK_BACKEND_LIBS (colon-separated).
 // Exit status: 0 on success, 1 on a runtime error, 2 on a usage error.
@@ -26,6 +27,7 @@ struct Options {
   std::string method = "forward";
   std::vector<std::string> inputs;
   std::vector<std::string> backend_libs;
+  std::vector<std::string> backend_options;  // BACKEND.KEY=VALUE
   std::string fill = "random";
   std::string output_dir;
   int iterations = 1;
@@ -36,7 +38,8 @@ int usage(const char* why) {
   std::fprintf(stderr,
                "wick-run: %s\n"
                "usage: wick-run PROGRAM.wick [--method NAME] [--input FILE.npy]... [--fill random|zeros]\n"
-               "                [--iterations N] [--warmup N] [--backend-lib LIB.so]... [--output-dir DIR]\n",
+               "                [--iterations N] [--warmup N] [--backend-lib LIB.so]... [--output-dir DIR]\n"
+               "                [--backend-option BACKEND.KEY=VALUE]...  (e.g. xnnpack.threads=1)\n",
                why);
   return 2;
 }
@@ -128,6 +131,9 @@ int main(int argc, char** argv) {
     } else if (a == "--backend-lib") {
       if (!(v = next("--backend-lib"))) return usage("--backend-lib needs a path");
       opt.backend_libs.push_back(v);
+    } else if (a == "--backend-option") {
+      if (!(v = next("--backend-option"))) return usage("--backend-option needs BACKEND.KEY=VALUE");
+      opt.backend_options.push_back(v);
     } else if (a == "--output-dir") {
       if (!(v = next("--output-dir"))) return usage("--output-dir needs a directory");
       opt.output_dir = v;
@@ -156,6 +162,13 @@ int main(int argc, char** argv) {
   }
 
   wick::Session session;
+  for (const std::string& o : opt.backend_options) {
+    const size_t dot = o.find('.'), eq = o.find('=');
+    if (dot == 0 || dot == std::string::npos || eq == std::string::npos || eq < dot + 2) {
+      return usage(("--backend-option '" + o + "' is not BACKEND.KEY=VALUE (e.g. xnnpack.threads=1)").c_str());
+    }
+    session.set_backend_option(o.substr(0, dot), o.substr(dot + 1, eq - dot - 1), o.substr(eq + 1));
+  }
   uint64_t t0 = wick::pal_time_ns();
   wick::Error err = session.open_file(opt.program);
   if (err != wick::Error::Ok) return runtime_error(("loading " + opt.program).c_str(), err);

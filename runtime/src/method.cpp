@@ -51,13 +51,38 @@ void Method::release_delegates() {
   }
 }
 
+namespace {
+
+// Load-time options of `backend` replace every program spec of the same key,
+// or are appended; `specs` has room for all of them. Returns the new count.
+size_t apply_backend_options(const char* backend, const BackendOption* options, size_t num_options,
+                             WickCompileSpec* specs, size_t num_specs) {
+  for (size_t i = 0; i < num_options; ++i) {
+    const BackendOption& o = options[i];
+    if (std::strcmp(o.backend, backend) != 0) continue;
+    const WickCompileSpec option{o.key, o.value, o.value_size};
+    bool replaced = false;
+    for (size_t k = 0; k < num_specs; ++k) {
+      if (std::strcmp(specs[k].key, o.key) == 0) {
+        specs[k] = option;
+        replaced = true;
+      }
+    }
+    if (!replaced) specs[num_specs++] = option;
+  }
+  return num_specs;
+}
+
+}  // namespace
+
 Error Method::arena_bytes(const Program& program, size_t index, size_t* bytes) {
   if (index >= program.num_methods()) return fail(Error::NotFound, "method index %zu out of range", index);
   *bytes = static_cast<size_t>(program.method(index)->arena_bytes());
   return Error::Ok;
 }
 
-Error Method::load(const Program& program, size_t index, MemoryAllocator& allocator, void* arena, size_t arena_size) {
+Error Method::load(const Program& program, size_t index, MemoryAllocator& allocator, void* arena, size_t arena_size,
+                   const BackendOption* options, size_t num_options) {
   if (loaded_) return fail(Error::InvalidArgument, "method is already loaded");
   if (index >= program.num_methods()) return fail(Error::NotFound, "method index %zu out of range", index);
   const fb::Method* method = program.method(index);
@@ -67,7 +92,7 @@ Error Method::load(const Program& program, size_t index, MemoryAllocator& alloca
                 static_cast<unsigned long long>(method->arena_bytes()), arena_size);
   }
   WICK_TRY(load_values(program, method, allocator, arena, arena_size));
-  Error err = load_steps(program, method, allocator);
+  Error err = load_steps(program, method, allocator, options, num_options);
   if (err != Error::Ok) {
     release_delegates();  // those initialized before the failure
     steps_ = nullptr;
@@ -183,7 +208,8 @@ Error Method::load_values(const Program& program, const void* method_ptr, Memory
   return Error::Ok;
 }
 
-Error Method::load_steps(const Program& program, const void* method_ptr, MemoryAllocator& allocator) {
+Error Method::load_steps(const Program& program, const void* method_ptr, MemoryAllocator& allocator,
+                         const BackendOption* options, size_t num_options) {
   const fb::Method* method = static_cast<const fb::Method*>(method_ptr);
   const auto* instructions = method->instructions();
   num_steps_ = instructions->size();
@@ -265,17 +291,19 @@ Error Method::load_steps(const Program& program, const void* method_ptr, MemoryA
           return fail(Error::BackendFailed, "backend '%s' is not available here: %s", backend_name, reason);
         }
         s.tensor_args = allocator.allocate_array<WickTensorArg>(s.num_args > 0 ? s.num_args : 1);
-        uint32_t num_specs = d->compile_specs() ? d->compile_specs()->size() : 0;
-        WickCompileSpec* specs = allocator.allocate_array<WickCompileSpec>(num_specs > 0 ? num_specs : 1);
+        const size_t program_specs = d->compile_specs() ? d->compile_specs()->size() : 0;
+        size_t num_specs = program_specs;
+        WickCompileSpec* specs = allocator.allocate_array<WickCompileSpec>(program_specs + num_options + 1);
         if (s.tensor_args == nullptr || specs == nullptr) {
           return fail(Error::OutOfMemory, "allocator too small for delegates of method '%s'", name_);
         }
-        for (uint32_t k = 0; k < num_specs; ++k) {
-          const fb::CompileSpec* spec = d->compile_specs()->Get(k);
+        for (size_t k = 0; k < program_specs; ++k) {
+          const fb::CompileSpec* spec = d->compile_specs()->Get(static_cast<uint32_t>(k));
           specs[k].key = spec->key()->c_str();
           specs[k].value = spec->value() ? spec->value()->data() : nullptr;
           specs[k].value_size = spec->value() ? spec->value()->size() : 0;
         }
+        num_specs = apply_backend_options(backend_name, options, num_options, specs, num_specs);
         size_t blob_size = 0;
         const uint8_t* blob = program.segment(d->segment(), &blob_size);
         WickHostAllocator host{&allocator, [](void* ctx, size_t bytes, size_t alignment) -> void* {

@@ -63,6 +63,16 @@ def test_device_chosen_by_index_runs(vulkan):
     assert "RAN" in res.stdout, res.stdout + res.stderr
 
 
+def test_device_as_a_load_time_option(vulkan):
+    x = torch.randn(4, 8)
+    program = wick.export(AddRelu(), (x, x), backends=["vulkan"])
+    method = wick.runtime.load(program.buffer, backend_options={"vulkan": {"device": 0}}).method("forward")
+    torch.testing.assert_close(method(x, x)[0], torch.relu(2 * x))
+    if not os.environ.get("WICK_VULKAN_DEVICE"):  # the variable overrides specs and options
+        with pytest.raises(wick.WickError, match="no-such-gpu-name"):
+            wick.runtime.load(program.buffer, backend_options={"vulkan": {"device": "no-such-gpu-name"}}).method()
+
+
 def test_missing_driver_is_reported_as_unavailable_with_the_packages(vulkan, tmp_path):
     # An ICD list naming a file that does not exist: the loader finds no driver.
     bogus = tmp_path / "none.json"

@@ -1,6 +1,6 @@
 """Where the time goes, in machine code: the hottest XNNPACK loop of each engine.
 
-    python plugins/xnnpack/bench/hot_loops.py [--models mlp,resnet18] [--threads 1] [--seconds 3]
+    python plugins/xnnpack/bench/hot_loops.py [--models mlp,resnet18] [--threads 1] [--seconds 3] [--int8]
 
 For Wick+xnnpack (Debian's libXNNPACK) and ExecuTorch 1.5.1's XNNPACK
 delegate (its own, newer XNNPACK) in turn, a child process runs the model in a
@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LIBRARY_NAMES = ("libXNNPACK.so", "libexecutorch_backend_xnnpack.so")
 
 
-def child(engine: str, model: str, threads: int, ready: str, seconds: float) -> None:
+def child(engine: str, model: str, threads: int, int8: bool, ready: str, seconds: float) -> None:
     import warnings
 
     import torch
@@ -44,8 +44,12 @@ def child(engine: str, model: str, threads: int, ready: str, seconds: float) -> 
     warnings.filterwarnings("ignore")
     torch.set_num_threads(threads)
     module, example = STANDARD_MODELS[model]()
+    if int8:
+        from wick_xnnpack.quantizer import quantize_for_xnnpack
+
+        module = quantize_for_xnnpack(module, example)  # as bench.py --int8 does
     make = bench.wick_engine if engine == "wick" else bench.executorch_engine
-    run = make(module, example, threads, False)[0]
+    run = make(module, example, threads, int8)[0]
     for _ in range(20):
         run()
     with open(ready, "w") as f:
@@ -66,11 +70,11 @@ def library_path(pid: int) -> str | None:
     return None
 
 
-def profile(engine: str, model: str, threads: int, seconds: float) -> dict:
+def profile(engine: str, model: str, threads: int, int8: bool, seconds: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         ready, data = os.path.join(tmp, "ready"), os.path.join(tmp, "perf.data")
-        proc = subprocess.Popen([sys.executable, __file__, "--child", engine, model, str(threads), ready,
-                                 str(seconds + 2)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        proc = subprocess.Popen([sys.executable, __file__, "--child", engine, model, str(threads), str(int(int8)),
+                                 ready, str(seconds + 2)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         while not os.path.exists(ready):
             if proc.poll() is not None:
                 raise RuntimeError(f"{engine} {model}: the child process exited early")
@@ -116,13 +120,27 @@ def hot_loop(lib: str, hot: int) -> list[tuple[int, str]]:
     return []
 
 
+# Multiply-add instructions and the multiply-adds each does per 32-bit lane:
+# float FMA 1, VNNI int8 dot product 4, int16 pair multiply-add 2 (after a
+# widening of int8 to int16, the non-VNNI int8 path).
+MULTIPLY_ADDS = {"vfmadd": 1, "vpdpbusd": 4, "vpmaddwd": 2}
+LANES = {"zmm": 16, "ymm": 8, "xmm": 4}
+
+
 def describe(lib: str, loop: list[tuple[int, str]]) -> str:
-    fmas = [t for _, t in loop if t.startswith("vfmadd")]
-    accumulators = {t.split(",")[-1] for t in fmas}
-    width = "zmm" if any("%zmm" in t for t in fmas) else "ymm" if any("%ymm" in t for t in fmas) else "xmm"
-    lanes = {"zmm": 16, "ymm": 8, "xmm": 4}[width]
-    text = (f"{len(fmas)} FMA per iteration on {width} ({len(fmas) * lanes} multiply-adds), "
-            f"{len(accumulators)} independent accumulator{'s' if len(accumulators) != 1 else ''}")
+    kinds, macs, accumulators = Counter(), 0, set()
+    for _, t in loop:
+        for prefix, per_lane in MULTIPLY_ADDS.items():
+            if t.startswith(prefix):
+                width = next((w for w in LANES if f"%{w}" in t), "xmm")
+                kinds[f"{t.split()[0]} ({width})"] += 1
+                macs += per_lane * LANES[width]
+                if prefix != "vpmaddwd":  # its result is summed by a separate add
+                    accumulators.add(t.split(",")[-1])
+    text = (", ".join(f"{n} {k}" for k, n in kinds.items()) + f" per iteration = {macs} multiply-adds"
+            if kinds else "no multiply-add instructions")
+    if accumulators:
+        text += f", {len(accumulators)} independent accumulator{'s' if len(accumulators) != 1 else ''}"
     after = disassemble(lib, loop[-1][0], loop[-1][0] + 0x60)[1:] if loop else []
     clamp = next((t for _, t in after if t.startswith("vmaxps")), None)
     if clamp:
@@ -135,16 +153,17 @@ def describe(lib: str, loop: list[tuple[int, str]]) -> str:
 
 def main(argv=None) -> int:
     if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], float(sys.argv[6]))
+        child(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1", sys.argv[6], float(sys.argv[7]))
         return 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="mlp,resnet18")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--int8", action="store_true", help="the models quantized with the plugin's quantizer")
     args = ap.parse_args(argv)
     for model in args.models.split(","):
         for engine in ("wick", "executorch"):
-            p = profile(engine, model, args.threads, args.seconds)
+            p = profile(engine, model, args.threads, args.int8, args.seconds)
             share = sum(p["samples"].values())
             print(f"== {model}, {engine}: {p['ms']:.3f} ms per call, {share:.0f}% of samples in "
                   f"{os.path.basename(p['library'] or '?')}")

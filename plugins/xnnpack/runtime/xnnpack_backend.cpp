@@ -351,7 +351,11 @@ WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* specs, 
   // ---- threads: compile spec, environment, machine
   size_t threads = 0;
   for (size_t i = 0; i < num_specs; ++i) {
-    if (std::strcmp(specs[i].key, "threads") != 0) continue;
+    if (std::strcmp(specs[i].key, "threads") != 0) {
+      // A typo in a load-time option (wick-run --backend-option) must not pass silently.
+      return fail(error, error_size, WICK_STATUS_INVALID_ARGUMENT,
+                  "unknown compile spec or option '%s' (this backend takes: threads)", specs[i].key);
+    }
     char text[32] = {0};
     std::memcpy(text, specs[i].value, specs[i].value_size < 31 ? specs[i].value_size : 31);
     char* end = nullptr;

@@ -18,3 +18,13 @@ def lower_and_run(model, inputs, specs=None):
     program = wick.export(model.eval(), inputs, backends=["xnnpack"], compile_specs=specs)
     out = wick.runtime.load(program.buffer).method("forward")(*inputs)
     return (list(out) if isinstance(out, (list, tuple)) else [out]), program.partition_report
+
+
+@pytest.fixture
+def wick_run_path():
+    import shutil
+
+    path = shutil.which("wick-run")
+    if path is None:
+        pytest.fail("wick-run is not on PATH: install the core package with `pip install .`")
+    return path

@@ -42,6 +42,41 @@ def test_bad_threads_spec_is_a_clear_error():
         wick.runtime.load(program.buffer).method("forward")(*inputs)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_threads_as_a_load_time_option(threads):
+    model, inputs = STANDARD_MODELS["small_cnn"]()
+    program = wick.export(model, inputs, backends=["xnnpack"])
+    method = wick.runtime.load(program.buffer, backend_options={"xnnpack": {"threads": threads}}).method("forward")
+    torch.testing.assert_close(method(*inputs)[0], model(*inputs), rtol=1e-4, atol=1e-5)
+
+
+def test_load_time_option_replaces_the_exported_thread_count_and_typos_are_named(wick_run_path, tmp_path):
+    import subprocess
+
+    model, inputs = STANDARD_MODELS["mlp"]()
+    program = wick.export(model, inputs, backends=["xnnpack"],
+                          compile_specs={"xnnpack": [CompileSpec.of("threads", 2)]})
+    # The option reaches init in place of the exported spec: a bad value is refused by name.
+    with pytest.raises(Exception, match="threads='many'"):
+        wick.runtime.load(program.buffer, backend_options={"xnnpack": {"threads": "many"}}).method("forward")
+    with pytest.raises(ValueError, match="no load-time option 'thread'"):
+        wick.runtime.load(program.buffer, backend_options={"xnnpack": {"thread": 1}})
+    with pytest.raises(ValueError, match="unknown compile spec 'thread'"):
+        wick.export(model, inputs, backends=["xnnpack"], compile_specs={"xnnpack": [CompileSpec.of("thread", 2)]})
+    # wick-run has no plugin descriptor to ask: the runtime half names the typo.
+    path = tmp_path / "mlp.wick"
+    program.save(str(path))
+    from wick import plugins
+
+    lib = plugins.get("xnnpack").descriptor.runtime_library
+    ok = subprocess.run([wick_run_path, str(path), "--backend-lib", lib, "--backend-option", "xnnpack.threads=1"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    bad = subprocess.run([wick_run_path, str(path), "--backend-lib", lib, "--backend-option", "xnnpack.thread=1"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "unknown compile spec or option 'thread'" in bad.stderr, bad.stderr
+
+
 def test_plugin_is_discovered_with_its_runtime_library():
     from wick import plugins
 

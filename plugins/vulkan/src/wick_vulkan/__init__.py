@@ -43,6 +43,9 @@ def wick_backend_descriptor():
                                         "time); default: discrete > integrated > virtual > CPU",
                               "float16": "on (default) or off: off leaves float16 tensors to other backends, for "
                                          "a device without float16 storage"},
+            "runtime_options": {"device": "device index or name substring, chosen at load time "
+                                          "(wick.runtime.load backend_options, wick-run --backend-option "
+                                          "vulkan.device=...); replaces the spec"},
             "ops": SUPPORTED_OP_NAMES,
         },
     )

@@ -36,6 +36,8 @@ def wick_backend_descriptor():
             "dtypes": ["float32", "int8 (PT2E: per-channel symmetric weights, per-tensor affine activations)"],
             "compile_specs": {"threads": "pthreadpool size; default: the machine's cores "
                                          "(or WICK_XNNPACK_THREADS at run time)"},
+            "runtime_options": {"threads": "pthreadpool size at load time (wick.runtime.load backend_options, "
+                                           "wick-run --backend-option xnnpack.threads=N); replaces the spec"},
             "xnnpack": XNNPACK_VERSION,
         },
     )

@@ -445,6 +445,9 @@ class XnnpackPartitioner(Partitioner):
 
     def __init__(self, compile_specs=()):
         self.compile_specs = list(compile_specs)
+        for spec in self.compile_specs:
+            if spec.key != "threads":
+                raise ValueError(f"xnnpack: unknown compile spec '{spec.key}' (this backend takes: threads)")
 
     def partition(self, exported_program, claimable) -> PartitionResult:
         ctx = Context(exported_program)

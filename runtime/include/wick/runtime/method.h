@@ -20,6 +20,17 @@ namespace wick {
 
 struct Step;
 
+// A load-time option for one backend: given to the init() of each of its
+// delegates as a compile spec, replacing the program's spec of the same key
+// (so a thread count, say, can be chosen when loading, without re-exporting).
+// Borrowed for the duration of Method::load.
+struct BackendOption {
+  const char* backend;
+  const char* key;
+  const uint8_t* value;
+  size_t value_size;
+};
+
 class Method {
  public:
   Method() = default;
@@ -33,7 +44,8 @@ class Method {
   // Loads method `index` of `program`. Fails with KernelNotFound naming the
   // operator and dtype, BackendNotFound naming the backend, OutOfMemory when
   // `allocator` is too small (allocator.requested() then tells how much).
-  Error load(const Program& program, size_t index, MemoryAllocator& allocator, void* arena, size_t arena_size);
+  Error load(const Program& program, size_t index, MemoryAllocator& allocator, void* arena, size_t arena_size,
+             const BackendOption* options = nullptr, size_t num_options = 0);
 
   size_t num_inputs() const { return num_inputs_; }
   size_t num_outputs() const { return num_outputs_; }
@@ -54,7 +66,8 @@ class Method {
  private:
   Error load_values(const Program& program, const void* method, MemoryAllocator& allocator, void* arena,
                     size_t arena_size);
-  Error load_steps(const Program& program, const void* method, MemoryAllocator& allocator);
+  Error load_steps(const Program& program, const void* method, MemoryAllocator& allocator,
+                   const BackendOption* options, size_t num_options);
   void refresh_symbolic_lists(const Step& step);
   Error run_delegate(const Step& step);
   void release_delegates();

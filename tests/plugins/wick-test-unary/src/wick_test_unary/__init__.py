@@ -54,7 +54,8 @@ class UnaryBackend(Backend):
 def wick_backend_descriptor():
     return PluginDescriptor(name="test_unary", version="0.2.0", sdk_api_version="1.0",
                             runtime_library=RUNTIME_LIBRARY, package="wick-test-unary",
-                            capabilities={"ops": ["aten.relu.default", "aten.hardtanh.default", "aten.neg.default"]})
+                            capabilities={"ops": ["aten.relu.default", "aten.hardtanh.default", "aten.neg.default"],
+                                          "runtime_options": {"fail_init": "1: init fails (tests that path)"}})
 
 
 @hookimpl
