@@ -115,6 +115,7 @@ def test_wick_backends_table_and_json(site):
     res = subprocess.run([sys.executable, "-m", "wick.cli", "backends"], capture_output=True, text=True,
                          env=env_with(site))
     assert "BROKEN future_sdk" in res.stdout and "tmpl_be 0.1.0" in res.stdout and "available here" in res.stdout
+    assert "load-time options: fail_init" in res.stdout
 
 
 def test_both_plugins_lower_and_run_from_python(on_path):

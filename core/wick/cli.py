@@ -166,6 +166,10 @@ def cmd_backends(args: argparse.Namespace) -> int:
             print(f"      device: {r['device']}")
         if ops:
             print(f"      ops claimed: {', '.join(ops)}")
+        options = r.get("capabilities", {}).get("runtime_options")
+        if options:
+            print(f"      load-time options: {', '.join(options)} (wick.runtime.load backend_options, "
+                  f"wick-run --backend-option {r['name']}.KEY=VALUE)")
     return 0
 
 

@@ -51,8 +51,13 @@ static WickStatus fail(char* error, size_t error_size, const char* message) {
 
 static WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* specs, size_t num_specs,
                        const WickHostAllocator* alloc, void** handle, char* error, size_t error_size) {
-  (void)specs;
-  (void)num_specs;
+  /* This backend reads no compile spec or load-time option: name one rather than ignore it
+     (a vendor backend checks its keys here, and lists them under runtime_options). */
+  if (num_specs > 0) {
+    snprintf(error, error_size, "__NAME__: unknown compile spec or option '%s' (this backend takes none)",
+             specs[0].key);
+    return WICK_STATUS_INVALID_ARGUMENT;
+  }
   if (size < 32 || memcmp(blob, "WKTB", 4) != 0) return fail(error, error_size, "blob is not a WKTB blob");
   if (read_u32(blob + 4) != 1) return fail(error, error_size, "unsupported blob version");
   Delegate* d = (Delegate*)alloc->allocate(alloc->context, sizeof(Delegate), 16);

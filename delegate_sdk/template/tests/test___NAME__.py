@@ -24,3 +24,18 @@ def test_lowered_model_matches_eager():
     expected = Model().eval()(*inputs)
     for g, e in zip(got, expected):
         torch.testing.assert_close(g, e)
+
+
+def test_an_option_this_backend_does_not_read_is_refused_by_name():
+    import pytest
+    from wick.delegate_sdk import CompileSpec
+
+    inputs = (torch.randn(4, 8), torch.randn(4, 8))
+    program = wick.export(Model().eval(), inputs, backends=["__NAME__"])
+    with pytest.raises(ValueError, match="no load-time option 'speed'"):
+        wick.runtime.load(program.buffer, backend_options={"__NAME__": {"speed": "max"}})
+    # A spec given at export reaches init(), which names it (wick-run has no descriptor to ask).
+    program = wick.export(Model().eval(), inputs, backends=["__NAME__"],
+                          compile_specs={"__NAME__": [CompileSpec.of("speed", "max")]})
+    with pytest.raises(wick.WickError, match="unknown compile spec or option 'speed'"):
+        wick.runtime.load(program.buffer).method("forward")

@@ -25,7 +25,8 @@ def wick_backend_descriptor():
         package="wick-__DIST__",
         description="template backend: same-shape float32 add/sub/mul/relu in C",
         capabilities={"dtypes": ["float32"], "ops": ["aten.add.Tensor", "aten.sub.Tensor", "aten.mul.Tensor",
-                                                     "aten.relu.default"]},
+                                                     "aten.relu.default"],
+                      "runtime_options": {}},  # key -> one line, for each spec key init() reads
     )
 
 
