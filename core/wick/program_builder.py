@@ -10,6 +10,7 @@ runtime/schema/program.fbs (module ``wick.fb``) at build time.
 from __future__ import annotations
 
 import json
+import math
 import operator
 from collections import Counter
 from dataclasses import dataclass, field
@@ -431,9 +432,7 @@ class _MethodBuilder:
         planned.dynamic = True
         result = node.meta["val"]
         sizes = [self._size_bound(d)[0] for d in result.shape]
-        nbytes = result.element_size()
-        for d in sizes:
-            nbytes *= d
+        nbytes = result.element_size() * math.prod(sizes)
         if nbytes > planned.nbytes:
             # The producer resizes its output at run time, so it may be planned
             # with the result's (larger) shape.

@@ -85,8 +85,11 @@ typedef struct WickBackend {
   const char* name;
   /* Returns nonzero when usable here; otherwise writes the reason. */
   int (*is_available)(char* reason, size_t reason_size);
-  /* Builds a handle from the blob. `blob` stays valid until destroy().
-   * On failure writes a message into `error` and returns non-OK. */
+  /* Builds a handle from the blob. `blob` stays valid until destroy();
+   * `specs` (the program's compile specs, with the application's load-time
+   * options for this backend in place of those of the same key) only during
+   * init(): copy what you keep. On failure writes a message into `error` and
+   * returns non-OK. */
   WickStatus (*init)(const uint8_t* blob, size_t blob_size, const WickCompileSpec* specs, size_t num_specs,
                      const WickHostAllocator* allocator, void** handle, char* error, size_t error_size);
   /* Runs the delegate: inputs then outputs, in the order of the call site. */
