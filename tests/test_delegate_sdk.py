@@ -228,6 +228,9 @@ def test_load_time_options_reach_init_and_replace_the_program_spec(on_path, wick
     assert res.returncode == 1 and "fail_init=1" in res.stderr, res.stderr
     res = subprocess.run([wick_run, str(path), *lib, "--backend-option", "fail_init=1"], capture_output=True, text=True)
     assert res.returncode == 2 and "BACKEND.KEY=VALUE" in res.stderr
+    res = subprocess.run([wick_run, str(path), *lib, "--backend-option", "xnnpak.threads=1"],
+                         capture_output=True, text=True)
+    assert res.returncode == 2 and "names backend 'xnnpak', which this program does not delegate to" in res.stderr
 
 
 def test_load_time_options_name_unknown_keys_and_unused_backends(on_path):

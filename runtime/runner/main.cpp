@@ -162,16 +162,21 @@ int main(int argc, char** argv) {
   }
 
   wick::Session session;
+  uint64_t t0 = wick::pal_time_ns();
+  wick::Error err = session.open_file(opt.program);
+  if (err != wick::Error::Ok) return runtime_error(("loading " + opt.program).c_str(), err);
   for (const std::string& o : opt.backend_options) {
     const size_t dot = o.find('.'), eq = o.find('=');
     if (dot == 0 || dot == std::string::npos || eq == std::string::npos || eq < dot + 2) {
       return usage(("--backend-option '" + o + "' is not BACKEND.KEY=VALUE (e.g. xnnpack.threads=1)").c_str());
     }
-    session.set_backend_option(o.substr(0, dot), o.substr(dot + 1, eq - dot - 1), o.substr(eq + 1));
+    const std::string backend = o.substr(0, dot);
+    if (!session.program().delegates_to(backend.c_str())) {
+      return usage(("--backend-option '" + o + "' names backend '" + backend +
+                    "', which this program does not delegate to").c_str());
+    }
+    session.set_backend_option(backend, o.substr(dot + 1, eq - dot - 1), o.substr(eq + 1));
   }
-  uint64_t t0 = wick::pal_time_ns();
-  wick::Error err = session.open_file(opt.program);
-  if (err != wick::Error::Ok) return runtime_error(("loading " + opt.program).c_str(), err);
   wick::LoadedMethod* loaded = nullptr;
   err = session.load_method(opt.method, &loaded);
   if (err != wick::Error::Ok) return runtime_error(("loading method " + opt.method).c_str(), err);

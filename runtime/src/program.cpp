@@ -58,6 +58,16 @@ Error Program::find_method(const char* name, size_t* index) const {
   return fail(Error::NotFound, "program has no method named '%s'", name);
 }
 
+bool Program::delegates_to(const char* name) const {
+  for (size_t i = 0; i < num_methods(); ++i) {
+    const auto* delegates = method(i)->delegates();
+    for (uint32_t d = 0; delegates != nullptr && d < delegates->size(); ++d) {
+      if (std::strcmp(delegates->Get(d)->backend()->c_str(), name) == 0) return true;
+    }
+  }
+  return false;
+}
+
 const uint8_t* Program::segment(uint32_t index, size_t* size) const {
   const fb::Segment* seg = program_->segments()->Get(index);
   *size = static_cast<size_t>(seg->size());

@@ -25,6 +25,8 @@ class Program {
   size_t num_methods() const;
   const char* method_name(size_t index) const;
   Error find_method(const char* name, size_t* index) const;
+  // Whether any method has a delegate call to backend `name`.
+  bool delegates_to(const char* name) const;
 
   // Bytes of segment `index` (bounds already verified at load).
   const uint8_t* segment(uint32_t index, size_t* size) const;
