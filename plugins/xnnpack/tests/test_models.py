@@ -13,8 +13,9 @@ from conftest import lower_and_run
 
 # Share of Edge ops that run on XNNPACK. tiny_llama keeps its embedding
 # (gather), QKV split, attention transposes and batch matmuls on the portable
-# kernels: this XNNPACK has no gather, slice, transpose or batch matmul.
-EXPECTED_FRACTION = {"mobilenet_v2": 1.0, "resnet18": 1.0, "mlp": 1.0, "small_cnn": 1.0, "tiny_llama": 0.70}
+# kernels (this XNNPACK has no gather, slice, transpose or batch matmul), and
+# the lone expands and clones between them (partitions that only move data).
+EXPECTED_FRACTION = {"mobilenet_v2": 1.0, "resnet18": 1.0, "mlp": 1.0, "small_cnn": 1.0, "tiny_llama": 0.63}
 
 
 @pytest.mark.parametrize("name", sorted(STANDARD_MODELS))

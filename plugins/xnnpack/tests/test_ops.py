@@ -109,3 +109,18 @@ def test_refused_ops_carry_a_reason():
     reasons = report.reasons["forward"]
     assert any("tanh" in r for rs in reasons.values() for r in rs)
     assert any("batch matrix multiply" in r or "run time" in r for rs in reasons.values() for r in rs)
+
+
+def test_a_partition_that_only_moves_data_stays_portable():
+    # The clone sits between two batch matmuls (portable here): alone it would
+    # be a delegate call of two copies and no compute.
+    model = Fn(lambda m, a, b: torch.bmm(torch.bmm(a, b).clone(), b))
+    inputs = (torch.randn(2, 4, 4), torch.randn(2, 4, 4))
+    got, report = lower_and_run(model, inputs)
+    torch.testing.assert_close(got[0], model(*inputs), rtol=1e-5, atol=1e-5)
+    assert report.fraction("forward", "xnnpack") == 0.0, report.to_text()
+    assert "only data movement in its partition (clone)" in report.to_text()
+    # Data movement next to compute is still delegated with it.
+    model = Fn(lambda m, a, b: torch.bmm(torch.relu(torch.bmm(a, b)).clone(), b))
+    _, report = lower_and_run(model, inputs)
+    assert report.fraction("forward", "xnnpack") > 0.0, report.to_text()

@@ -452,4 +452,37 @@ class XnnpackPartitioner(Partitioner):
     def partition(self, exported_program, claimable) -> PartitionResult:
         ctx = Context(exported_program)
         _remember_constants(exported_program)
-        return group_supported_nodes(exported_program, claimable, ctx.refusal)
+        return _drop_data_movement_only(exported_program, group_supported_nodes(exported_program, claimable,
+                                                                                 ctx.refusal))
+
+
+# Ops that only move or relabel data (same-shape copies, reshapes, broadcasts).
+DATA_MOVEMENT = {
+    aten.view_copy.default, aten._unsafe_view.default, aten.squeeze_copy.dims, aten.unsqueeze_copy.default,
+    aten.clone.default, aten.alias_copy.default, aten.expand_copy.default, aten.permute_copy.default,
+    aten.t_copy.default, operator.getitem,
+}
+
+
+def _op_name(target) -> str:
+    return str(target).split(".")[-2] if isinstance(target, torch._ops.OpOverload) else target.__name__
+
+
+def _drop_data_movement_only(ep, result: PartitionResult) -> PartitionResult:
+    """Leaves partitions that only move data (tiny_llama's lone expand and
+    clone between portable bmm's, say) to the portable kernels: as delegate
+    calls they would copy their inputs in and their outputs out and compute
+    nothing."""
+    nodes = {n.name: n for n in ep.graph.nodes}
+    kept = []
+    for part in result.partitions:
+        targets = [nodes[name].target for name in part.nodes]
+        if all(t in DATA_MOVEMENT for t in targets):
+            ops = ", ".join(sorted({_op_name(t) for t in targets}))
+            for name in part.nodes:
+                result.rejected[name] = (f"only data movement in its partition ({ops}): as its own delegate call "
+                                         f"it would add two copies and compute nothing")
+        else:
+            kept.append(part)
+    result.partitions = kept
+    return result
