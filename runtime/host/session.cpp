@@ -22,6 +22,12 @@ Error Session::open_buffer(const void* data, size_t size) {
   return Program::load(buffer_.get(), size, &program_);
 }
 
+std::vector<std::string> Session::delegate_backends() const {
+  std::vector<const char*> names(program_.delegate_backends(nullptr, 0));
+  names.resize(program_.delegate_backends(names.data(), names.size()));
+  return std::vector<std::string>(names.begin(), names.end());
+}
+
 void Session::set_backend_option(const std::string& backend, const std::string& key, const std::string& value) {
   for (StoredOption& o : options_) {
     if (o.backend == backend && o.key == key) {

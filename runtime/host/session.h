@@ -43,6 +43,8 @@ class Session {
   Error open_buffer(const void* data, size_t size);
 
   const Program& program() const { return program_; }
+  // Program::delegate_backends as strings.
+  std::vector<std::string> delegate_backends() const;
 
   // A load-time option for `backend`'s delegates (see BackendOption): it
   // applies to the methods loaded after it is set; a later one of the same

@@ -164,20 +164,7 @@ struct PyProgram {
   }
 
   // Backend names the program's delegate calls need, across all methods.
-  std::vector<std::string> required_backends() const {
-    std::vector<std::string> names;
-    const wick::fb::Program* p = session->program().flatbuffer();
-    for (uint32_t m = 0; m < p->methods()->size(); ++m) {
-      const auto* delegates = p->methods()->Get(m)->delegates();
-      for (uint32_t d = 0; delegates != nullptr && d < delegates->size(); ++d) {
-        std::string name = delegates->Get(d)->backend()->str();
-        bool seen = false;
-        for (const auto& n : names) seen = seen || n == name;
-        if (!seen) names.push_back(name);
-      }
-    }
-    return names;
-  }
+  std::vector<std::string> required_backends() const { return session->delegate_backends(); }
 
   PyMethod method(const std::string& name) {
     wick::LoadedMethod* loaded = nullptr;

@@ -165,13 +165,14 @@ int main(int argc, char** argv) {
   uint64_t t0 = wick::pal_time_ns();
   wick::Error err = session.open_file(opt.program);
   if (err != wick::Error::Ok) return runtime_error(("loading " + opt.program).c_str(), err);
+  const std::vector<std::string> used = session.delegate_backends();
   for (const std::string& o : opt.backend_options) {
     const size_t dot = o.find('.'), eq = o.find('=');
     if (dot == 0 || dot == std::string::npos || eq == std::string::npos || eq < dot + 2) {
       return usage(("--backend-option '" + o + "' is not BACKEND.KEY=VALUE (e.g. xnnpack.threads=1)").c_str());
     }
     const std::string backend = o.substr(0, dot);
-    if (!session.program().delegates_to(backend.c_str())) {
+    if (std::find(used.begin(), used.end(), backend) == used.end()) {
       return usage(("--backend-option '" + o + "' names backend '" + backend +
                     "', which this program does not delegate to").c_str());
     }

@@ -58,14 +58,20 @@ Error Program::find_method(const char* name, size_t* index) const {
   return fail(Error::NotFound, "program has no method named '%s'", name);
 }
 
-bool Program::delegates_to(const char* name) const {
+size_t Program::delegate_backends(const char** names, size_t capacity) const {
+  size_t count = 0;
   for (size_t i = 0; i < num_methods(); ++i) {
     const auto* delegates = method(i)->delegates();
     for (uint32_t d = 0; delegates != nullptr && d < delegates->size(); ++d) {
-      if (std::strcmp(delegates->Get(d)->backend()->c_str(), name) == 0) return true;
+      const char* name = delegates->Get(d)->backend()->c_str();
+      bool seen = false;
+      for (size_t k = 0; k < count && k < capacity && !seen; ++k) seen = std::strcmp(names[k], name) == 0;
+      if (seen) continue;
+      if (count < capacity) names[count] = name;
+      ++count;
     }
   }
-  return false;
+  return count;
 }
 
 const uint8_t* Program::segment(uint32_t index, size_t* size) const {

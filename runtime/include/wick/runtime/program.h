@@ -25,8 +25,10 @@ class Program {
   size_t num_methods() const;
   const char* method_name(size_t index) const;
   Error find_method(const char* name, size_t* index) const;
-  // Whether any method has a delegate call to backend `name`.
-  bool delegates_to(const char* name) const;
+  // The distinct backend names of all methods' delegate calls, in order of
+  // first use: writes them to `names` and returns their number when it is at
+  // most `capacity`; otherwise a larger number to call again with.
+  size_t delegate_backends(const char** names, size_t capacity) const;
 
   // Bytes of segment `index` (bounds already verified at load).
   const uint8_t* segment(uint32_t index, size_t* size) const;
