@@ -18,9 +18,9 @@ Python runtime, wick.runtime Method.__call__):
 
 Rounds go through every order of the engines (wick.bench_rounds) so that drift
 in the machine's load and a neighbor's spinning threads hit all of them alike;
-each engine has untimed warm-up calls first. Times are WALL time (time.perf_counter around one call): lavapipe runs
-its shaders on its own worker threads, so the calling thread's CPU time would
-not count the work. Each engine's output is compared with eager PyTorch float32.
+each engine has untimed warm-up calls first. Times are WALL time
+(time.perf_counter around one call): lavapipe runs its shaders on its own
+worker threads, so the calling thread's CPU time would not count the work. Each engine's output is compared with eager PyTorch float32.
 Ratios are engine / portable and vulkan / xnnpack (< 1: the first is faster).
 """
 

@@ -35,10 +35,6 @@
 namespace {
 
 namespace fb = wick_xnnpack::fb;
-}  // namespace
-
-namespace {
-
 
 constexpr size_t kMaxThreads = kWickXnnpackMaxPoolThreads;
 constexpr size_t kMaxDims = 6;  // XNN_MAX_TENSOR_DIMS of this XNNPACK
