@@ -21,7 +21,7 @@ def lower_and_run(model, inputs, specs=None):
 
 
 @pytest.fixture
-def wick_run_path():
+def wick_run():
     import shutil
 
     path = shutil.which("wick-run")

@@ -51,7 +51,7 @@ def test_threads_as_a_load_time_option(threads):
     torch.testing.assert_close(method(*inputs)[0], model(*inputs), rtol=1e-4, atol=1e-5)
 
 
-def test_load_time_option_replaces_the_exported_thread_count_and_typos_are_named(wick_run_path, tmp_path):
+def test_load_time_option_replaces_the_exported_thread_count_and_typos_are_named(wick_run, tmp_path):
     import subprocess
 
     model, inputs = STANDARD_MODELS["mlp"]()
@@ -70,10 +70,10 @@ def test_load_time_option_replaces_the_exported_thread_count_and_typos_are_named
     from wick import plugins
 
     lib = plugins.get("xnnpack").descriptor.runtime_library
-    ok = subprocess.run([wick_run_path, str(path), "--backend-lib", lib, "--backend-option", "xnnpack.threads=1"],
+    ok = subprocess.run([wick_run, str(path), "--backend-lib", lib, "--backend-option", "xnnpack.threads=1"],
                         capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
-    bad = subprocess.run([wick_run_path, str(path), "--backend-lib", lib, "--backend-option", "xnnpack.thread=1"],
+    bad = subprocess.run([wick_run, str(path), "--backend-lib", lib, "--backend-option", "xnnpack.thread=1"],
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "unknown compile spec or option 'thread'" in bad.stderr, bad.stderr
 
