@@ -114,3 +114,14 @@ def test_python_api_names_an_unsupported_dtype(program_path):
         method(X.astype(np.uint16))
     with pytest.raises(wick.WickError, match="input 0 of method 'forward' must have rank 4, got 2"):
         method(X.reshape(5, 5))
+
+
+def test_wick_run_cli_names_a_directory_or_unreadable_input(program_path, tmp_path, capsys):
+    from wick import cli
+
+    assert cli.main(["run", program_path, "--input", str(tmp_path)]) == 1
+    assert f"input '{tmp_path}' is a directory" in capsys.readouterr().err
+    bad = tmp_path / "bad.npy"
+    bad.write_bytes(b"\x93NUMPY\x09\x00garbage")
+    assert cli.main(["run", program_path, "--input", str(bad)]) == 1
+    assert f"cannot read input '{bad}'" in capsys.readouterr().err

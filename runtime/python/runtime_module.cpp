@@ -121,9 +121,16 @@ struct PyMethod {
       if (!spec.is_tensor()) {
         wick::Value v;
         v.tag = spec.tag;
-        if (spec.tag == wick::ValueTag::Int) v.i = nb::cast<int64_t>(a);
-        else if (spec.tag == wick::ValueTag::Double) v.d = nb::cast<double>(a);
-        else if (spec.tag == wick::ValueTag::Bool) v.b = nb::cast<bool>(a);
+        bool cast = true;
+        if (spec.tag == wick::ValueTag::Int) cast = nb::try_cast(a, v.i);
+        else if (spec.tag == wick::ValueTag::Double) cast = nb::try_cast(a, v.d);
+        else if (spec.tag == wick::ValueTag::Bool) cast = nb::try_cast(a, v.b);
+        if (!cast) {
+          std::string type = nb::cast<std::string>(nb::str(a.type().attr("__name__")));
+          wick::fail(wick::Error::InvalidArgument, "input %zu of method '%s' must be a Python %s, got %s", i, m.name(),
+                     wick::value_tag_name(spec.tag), type.c_str());
+          raise_error(wick::Error::InvalidArgument);
+        }
         check(m.set_scalar_input(i, v));
         keep.emplace_back();
         continue;
