@@ -4,6 +4,9 @@
 #   plugins: each plugin's own tests, after its setup.sh installs its real
 #   toolchain (XNNPACK and Vulkan from Debian, TOSA/Vela from PyPI in a venv
 #   of their own because tosa-tools pins numpy and flatbuffers).
+#   fuzzing: the libFuzzer harnesses (fuzz/), built with clang under
+#   ASan + UBSan, each run for WICK_FUZZ_SECONDS (60) from a seed corpus made
+#   from the standard models; any finding fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -26,3 +29,7 @@ if [ -f plugins/arm_ethos/setup.sh ]; then
   bash plugins/arm_ethos/setup.sh
   "${ARM_VENV:-/tmp/arm-venv}/bin/python" -m pytest -n 2 -p no:cacheprovider plugins/arm_ethos/tests
 fi
+
+echo "building and running the fuzz harnesses ..."
+bash fuzz/build.sh
+bash fuzz/run.sh "${WICK_FUZZ_SECONDS:-60}"

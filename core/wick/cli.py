@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import time
+from typing import Any
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -78,15 +79,29 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_npy(path: str) -> Any:
+    """An input array, or a WickError naming the file and what is wrong."""
+    import numpy as np
+
+    from .errors import WickError
+
+    if os.path.isdir(path):
+        raise WickError(f"input '{path}' is a directory, not a .npy file", "InvalidArgument")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as e:
+        raise WickError(f"cannot read input '{path}': {e}", "InvalidArgument") from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from . import runtime
 
-    program = runtime.load(args.program)
+    program = runtime.load(args.program, verify_checksums=not args.no_verify_checksums)
     method = program.method(args.method)
     if args.input:
-        inputs = [np.load(p) for p in args.input]
+        inputs = [_load_npy(p) for p in args.input]
     else:
         rng = np.random.default_rng(0)
         inputs = []
@@ -226,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--input", action="append", help=".npy file per input, in order")
     p.add_argument("--iterations", type=int, default=1)
     p.add_argument("--output-dir")
+    p.add_argument("--no-verify-checksums", action="store_true", help="skip the CRC-32 pass over the file at load")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("inspect", help="describe a program file")
     p.add_argument("program")

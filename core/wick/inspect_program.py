@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 from .fb import Program as FbProgram
+from .fb.ChecksumKind import ChecksumKind
 from .fb.InstructionKind import InstructionKind
 from .fb.ValueKind import ValueKind
 
@@ -45,7 +46,7 @@ def describe(buffer: bytes) -> dict[str, Any]:
     if len(buffer) < 8 or not FbProgram.Program.ProgramBufferHasIdentifier(buffer, 0):
         raise ValueError("not a Wick program file (missing the 'WICK' identifier)")
     prog = FbProgram.ProgramT.InitFromPackedBuf(buffer, 0)
-    segments = [{"index": i, "offset": prog.segmentBase + s.offset, "size": s.size}
+    segments = [{"index": i, "offset": prog.segmentBase + s.offset, "size": s.size, "crc32": s.crc32}
                 for i, s in enumerate(prog.segments or [])]
     methods = []
     for m in prog.methods or []:
@@ -90,12 +91,14 @@ def describe(buffer: bytes) -> dict[str, Any]:
             "intermediate_bytes": sum(t.nbytes for t in arena_tensors),
             "constant_bytes": sum(t.nbytes for t in constant_tensors),
         })
+    checksums = "crc32" if prog.checksum == ChecksumKind.Crc32 else "none (written before checksums; loads unverified)"
     return {"schema_version": prog.schemaVersion, "file_bytes": len(buffer), "segment_alignment":
-            prog.segmentAlignment, "segments": segments, "methods": methods}
+            prog.segmentAlignment, "checksums": checksums, "segments": segments, "methods": methods}
 
 
 def format_text(info: dict[str, Any]) -> str:
-    lines = [f"Wick program, schema version {info['schema_version']}, {info['file_bytes']:,} bytes"]
+    lines = [f"Wick program, schema version {info['schema_version']}, {info['file_bytes']:,} bytes, "
+             f"checksums: {info['checksums']}"]
     for s in info["segments"]:
         lines.append(f"  segment {s['index']}: offset {s['offset']:,}, {s['size']:,} bytes")
     for m in info["methods"]:

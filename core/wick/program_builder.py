@@ -9,9 +9,12 @@ runtime/schema/program.fbs (module ``wick.fb``) at build time.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import operator
+import struct
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +25,7 @@ import torch
 from . import memory_planner
 from .edge import EdgeProgram
 from .errors import ExportError
-from .fb import (Bool, BoolList, Double, DoubleList, Instruction, InstructionKind, Int, IntList, JumpFalse,
+from .fb import (Bool, BoolList, ChecksumKind, Double, DoubleList, Instruction, InstructionKind, Int, IntList, JumpFalse,
                  KernelCall, Method, Move, Null, Operator, Program, Segment, String, Tensor, TensorList, Value,
                  ValueKind)
 from .fb import Delegate as FbDelegate
@@ -32,6 +35,7 @@ from .fb import CompileSpec as FbCompileSpec
 SCHEMA_VERSION = 1  # must equal kSchemaVersion in runtime/include/wick/runtime/program.h
 FILE_IDENTIFIER = b"WICK"
 SEGMENT_ALIGNMENT = 64
+FOOTER_MAGIC = b"WKCK"  # the checksum footer's first bytes (runtime/src/integrity.cpp)
 CONSTANT_ALIGNMENT = 64
 
 DTYPE_CODES = {
@@ -156,12 +160,17 @@ class MethodReport:
 
 class ConstantStore:
     """Constant tensor bytes, laid out in one segment with aligned offsets and
-    shared between methods (the same tensor object is stored once)."""
+    shared between methods. Identical bytes are stored once, found by content
+    hash: tied or copied weights, and constants that folding made equal, all
+    point at one copy (a tensor value's dtype and sizes live in its Tensor
+    table, so sharing bytes between different views is safe)."""
 
     def __init__(self) -> None:
         self.chunks: list[bytes] = []
         self.size = 0
+        self.deduplicated_bytes = 0  # bytes not stored again thanks to the content hash
         self._by_id: dict[int, int] = {}
+        self._by_content: dict[bytes, int] = {}
         self._keep: list[torch.Tensor] = []
 
     def add(self, t: torch.Tensor) -> int:
@@ -171,11 +180,17 @@ class ConstantStore:
         self._keep.append(t)  # an id stays unique only while its tensor lives
         data = t.detach().contiguous().cpu()
         raw = data.reshape(-1).view(torch.uint8).numpy().tobytes() if data.numel() else b""
-        offset = _align(self.size, CONSTANT_ALIGNMENT)
-        if offset > self.size:
-            self.chunks.append(b"\0" * (offset - self.size))
-        self.chunks.append(raw)
-        self.size = offset + len(raw)
+        digest = hashlib.sha256(raw).digest()
+        if digest in self._by_content:
+            self.deduplicated_bytes += len(raw)
+            offset = self._by_content[digest]
+        else:
+            offset = _align(self.size, CONSTANT_ALIGNMENT)
+            if offset > self.size:
+                self.chunks.append(b"\0" * (offset - self.size))
+            self.chunks.append(raw)
+            self.size = offset + len(raw)
+            self._by_content[digest] = offset
         self._by_id[key] = offset
         return offset
 
@@ -597,8 +612,11 @@ class _MethodBuilder:
         inputs = [self._node_tensor(a) for a in record.inputs]
         outs = [self._output_tensor(v) for v in record.output_metas]
         self.node_value[node] = outs if record.multiple_outputs else outs[0]
-        seg = len(self.segments)
-        self.segments.append(record.blob)
+        # Identical blobs (the same subgraph lowered twice) share a segment.
+        blob = bytes(record.blob)
+        seg = next((i for i in range(1, len(self.segments)) if self.segments[i] == blob), len(self.segments))
+        if seg == len(self.segments):
+            self.segments.append(blob)
         d = FbDelegate.DelegateT()
         d.backend = record.backend
         d.segment = seg
@@ -710,7 +728,9 @@ class ProgramFile:
         return "\n".join(lines)
 
 
-def _serialize(methods: list[Any], segments: list[bytes]) -> bytes:
+def _serialize(methods: list[Any], segments: list[bytes], checksums: bool = True) -> bytes:
+    """The file: metadata, aligned segments, then (with ``checksums``, always
+    but in tests of older files) the checksum footer."""
     offsets, cursor = [], 0
     for seg in segments:
         cursor = _align(cursor, SEGMENT_ALIGNMENT)
@@ -722,14 +742,16 @@ def _serialize(methods: list[Any], segments: list[bytes]) -> bytes:
         p.schemaVersion = SCHEMA_VERSION
         p.methods = methods
         segs = []
-        for off, size in offsets:
+        for (off, size), seg in zip(offsets, segments):
             s = Segment.SegmentT()
             s.offset = off
             s.size = size
+            s.crc32 = zlib.crc32(seg) if checksums else 0
             segs.append(s)
         p.segments = segs
         p.segmentBase = base
         p.segmentAlignment = SEGMENT_ALIGNMENT
+        p.checksum = ChecksumKind.ChecksumKind.Crc32 if checksums else ChecksumKind.ChecksumKind.Unverified
         builder = flatbuffers.Builder(1 << 16)
         builder.Finish(p.Pack(builder), file_identifier=FILE_IDENTIFIER)
         return bytes(builder.Output())
@@ -746,6 +768,10 @@ def _serialize(methods: list[Any], segments: list[bytes]) -> bytes:
     for (off, _), seg in zip(offsets, segments):
         out.extend(b"\0" * (base + off - len(out)))
         out.extend(seg)
+    # docs/format.md, "Integrity": the footer's CRC covers the metadata (the
+    # segments' CRCs among it), so every byte of the file is checked.
+    if checksums:
+        out.extend(FOOTER_MAGIC + struct.pack("<IQ", zlib.crc32(out[:base]), base))
     return bytes(out)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from typing import Any, Mapping, Sequence
 
 from . import _runtime
@@ -62,11 +63,18 @@ class Method:
 
 
 class Program:
-    """A verified program; methods are loaded on first use and cached."""
+    """A verified program; methods are loaded on first use and cached.
+
+    Threads: ``method(name)`` is one shared instance per name; threads may
+    call it at the same time, and their calls take turns (each call holds the
+    instance from binding its inputs to copying its outputs). For calls that
+    run in parallel, give each thread its own instance from
+    ``new_method(name)``: its own activation memory and delegate handles."""
 
     def __init__(self, native: Any):
         self._native = native
         self._methods: dict[str, Method] = {}
+        self._methods_lock = threading.Lock()
 
     @property
     def method_names(self) -> list[str]:
@@ -77,18 +85,34 @@ class Program:
         """Names of the backends this program's delegate calls need."""
         return self._native.required_backends
 
+    @property
+    def has_checksums(self) -> bool:
+        """False for a file written before checksums existed (loaded unverified)."""
+        return self._native.has_checksums
+
     def method(self, name: str = "forward") -> Method:
-        if name not in self._methods:
-            self._methods[name] = Method(self._native.method(name))
-        return self._methods[name]
+        """The shared instance of method ``name`` (loaded on first use)."""
+        with self._methods_lock:
+            if name not in self._methods:
+                self._methods[name] = Method(self._native.method(name))
+            return self._methods[name]
+
+    def new_method(self, name: str = "forward") -> Method:
+        """A new, independent instance of method ``name``, freed when no
+        longer referenced; it keeps the program's bytes alive."""
+        return Method(self._native.method(name))
 
     def __call__(self, *inputs: Any) -> list[Any]:
         return self.method("forward")(*inputs)
 
 
 def load(source: str | os.PathLike | bytes | bytearray | memoryview,
-         backend_options: Mapping[str, Mapping[str, Any]] | None = None) -> Program:
+         backend_options: Mapping[str, Mapping[str, Any]] | None = None, verify_checksums: bool = True) -> Program:
     """Loads and verifies a program from a path (memory-mapped) or from bytes.
+
+    The CRC-32 of the file's metadata and of every segment (weights, delegate
+    blobs) is checked unless ``verify_checksums=False`` (one pass over the
+    file; docs/format.md gives the cost). The structural checks always run.
 
     ``backend_options`` are load-time options per backend, e.g.
     ``{"xnnpack": {"threads": 1}}``: each delegate of that backend gets them as
@@ -96,9 +120,9 @@ def load(source: str | os.PathLike | bytes | bytearray | memoryview,
     be chosen when loading instead of when exporting. A plugin lists the ones
     it takes under ``runtime_options`` (``wick backends``)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        native = _runtime.load_bytes(bytes(source))
+        native = _runtime.load_bytes(bytes(source), verify_checksums)
     else:
-        native = _runtime.load_file(os.fspath(source))
+        native = _runtime.load_file(os.fspath(source), verify_checksums)
     needed = native.required_backends
     if needed:
         # Installed backend plugins register their runtime halves on demand.

@@ -10,16 +10,16 @@ Session::~Session() {
   pal_unmap_file(&mapping_);
 }
 
-Error Session::open_file(const std::string& path) {
+Error Session::open_file(const std::string& path, const ProgramLoadOptions& options) {
   WICK_TRY(pal_map_file(path.c_str(), &mapping_));
-  return Program::load(mapping_.data, mapping_.size, &program_);
+  return Program::load(mapping_.data, mapping_.size, &program_, options);
 }
 
-Error Session::open_buffer(const void* data, size_t size) {
+Error Session::open_buffer(const void* data, size_t size, const ProgramLoadOptions& options) {
   buffer_.reset(new (std::nothrow) uint64_t[(size + 7) / 8 + 1]);
   if (!buffer_) return fail(Error::OutOfMemory, "cannot allocate %zu bytes for the program", size);
   std::memcpy(buffer_.get(), data, size);
-  return Program::load(buffer_.get(), size, &program_);
+  return Program::load(buffer_.get(), size, &program_, options);
 }
 
 std::vector<std::string> Session::delegate_backends() const {
@@ -76,10 +76,23 @@ Error Session::load_method(const std::string& name, LoadedMethod** out) {
     }
     WICK_TRY(err);
     *out = loaded.get();
+    std::lock_guard<std::mutex> lock(methods_mutex_);
     methods_.push_back(std::move(loaded));
     return Error::Ok;
   }
   return fail(Error::OutOfMemory, "could not size the memory of method '%s'", name.c_str());
+}
+
+void Session::unload_method(LoadedMethod* method) {
+  std::unique_ptr<LoadedMethod> owned;  // destroyed after the lock is released
+  std::lock_guard<std::mutex> lock(methods_mutex_);
+  for (auto& m : methods_) {
+    if (m.get() != method) continue;
+    owned = std::move(m);
+    m = std::move(methods_.back());
+    methods_.pop_back();
+    break;
+  }
 }
 
 }  // namespace wick

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,10 @@ class LoadedMethod {
   Method& method() { return method_; }
   size_t arena_bytes() const { return arena_size_; }
   size_t runtime_bytes() const { return runtime_bytes_; }
+  // wick::Method is single-caller: a host that shares one LoadedMethod
+  // between threads holds this across set_input, execute and reading the
+  // outputs (the Python module does).
+  std::mutex& call_mutex() { return call_mutex_; }
 
  private:
   friend class Session;
@@ -27,6 +32,7 @@ class LoadedMethod {
   size_t runtime_bytes_ = 0;
   std::unique_ptr<uint8_t[]> arena_;
   size_t arena_size_ = 0;
+  std::mutex call_mutex_;
   Method method_;
 };
 
@@ -38,9 +44,9 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   // Maps the file (zero-copy: constants are read from the mapping).
-  Error open_file(const std::string& path);
+  Error open_file(const std::string& path, const ProgramLoadOptions& options = ProgramLoadOptions());
   // Copies `size` bytes into an aligned buffer the session owns.
-  Error open_buffer(const void* data, size_t size);
+  Error open_buffer(const void* data, size_t size, const ProgramLoadOptions& options = ProgramLoadOptions());
 
   const Program& program() const { return program_; }
   // Program::delegate_backends as strings.
@@ -51,8 +57,13 @@ class Session {
   // backend and key replaces it.
   void set_backend_option(const std::string& backend, const std::string& key, const std::string& value);
 
-  // Loads a method by name; the result lives as long as the Session.
+  // Loads a method by name: a new instance (its own arena, bookkeeping and
+  // delegate handles) each call; it lives until unload_method or the end of
+  // the Session. Safe to call from several threads.
   Error load_method(const std::string& name, LoadedMethod** out);
+  // Frees an instance from load_method (delegate handles first); no thread
+  // may be using it.
+  void unload_method(LoadedMethod* method);
 
  private:
   struct StoredOption {
@@ -62,6 +73,7 @@ class Session {
   MappedFile mapping_;
   std::unique_ptr<uint64_t[]> buffer_;
   Program program_;
+  std::mutex methods_mutex_;  // guards methods_
   std::vector<std::unique_ptr<LoadedMethod>> methods_;
 };
 

@@ -10,6 +10,7 @@
 
 #include <cstring>
 #include <memory>
+#include <mutex>
 
 #include "../host/session.h"
 #include "numpy_dtype.h"
@@ -61,16 +62,51 @@ bool to_scalar_type(nb::dlpack::dtype dt, wick::ScalarType* out) {
   return true;
 }
 
+// NumPy's name for a DLPack dtype ("uint16"), for messages about those Wick lacks.
+std::string dtype_name(nb::dlpack::dtype dt) {
+  using nb::dlpack::dtype_code;
+  const char* kind = "unknown";
+  switch (static_cast<dtype_code>(dt.code)) {
+    case dtype_code::Int: kind = "int"; break;
+    case dtype_code::UInt: kind = "uint"; break;
+    case dtype_code::Float: kind = "float"; break;
+    case dtype_code::Bfloat: kind = "bfloat"; break;
+    case dtype_code::Complex: kind = "complex"; break;
+    case dtype_code::Bool: kind = "bool"; break;
+    default: break;
+  }
+  std::string name = std::string(kind) + std::to_string(dt.bits);
+  if (dt.lanes != 1) name += "x" + std::to_string(dt.lanes);
+  return name;
+}
+
+constexpr const char* kSupportedDtypes =
+    "float32, float64, float16, bfloat16, int8, int16, int32, int64, uint8, bool, complex64, complex128";
 
 struct PyProgram;
 
-struct PyMethod {
+// One method instance, freed with the last Python reference to it.
+struct MethodInstance {
   std::shared_ptr<wick::Session> session;
+  wick::LoadedMethod* loaded;
+  ~MethodInstance() { session->unload_method(loaded); }
+};
+
+struct PyMethod {
+  std::shared_ptr<MethodInstance> instance;
   wick::LoadedMethod* loaded;
 
   // Runs the method. Tensors are bound zero-copy (borrowed for the call);
   // outputs are copied out, since the next run reuses the arena.
+  // Calls from several threads take turns: the instance's lock is held from
+  // binding the inputs until the outputs are copied, and waited for with the
+  // GIL released (so the thread holding it can take the GIL back).
   nb::list run(nb::sequence args) {
+    std::unique_lock<std::mutex> turn(loaded->call_mutex(), std::try_to_lock);
+    if (!turn.owns_lock()) {
+      nb::gil_scoped_release release;
+      turn.lock();
+    }
     wick::Method& m = loaded->method();
     size_t n = nb::len(args);
     if (n != m.num_inputs()) {
@@ -85,9 +121,16 @@ struct PyMethod {
       if (!spec.is_tensor()) {
         wick::Value v;
         v.tag = spec.tag;
-        if (spec.tag == wick::ValueTag::Int) v.i = nb::cast<int64_t>(a);
-        else if (spec.tag == wick::ValueTag::Double) v.d = nb::cast<double>(a);
-        else if (spec.tag == wick::ValueTag::Bool) v.b = nb::cast<bool>(a);
+        bool cast = true;
+        if (spec.tag == wick::ValueTag::Int) cast = nb::try_cast(a, v.i);
+        else if (spec.tag == wick::ValueTag::Double) cast = nb::try_cast(a, v.d);
+        else if (spec.tag == wick::ValueTag::Bool) cast = nb::try_cast(a, v.b);
+        if (!cast) {
+          std::string type = nb::cast<std::string>(nb::str(a.type().attr("__name__")));
+          wick::fail(wick::Error::InvalidArgument, "input %zu of method '%s' must be a Python %s, got %s", i, m.name(),
+                     wick::value_tag_name(spec.tag), type.c_str());
+          raise_error(wick::Error::InvalidArgument);
+        }
         check(m.set_scalar_input(i, v));
         keep.emplace_back();
         continue;
@@ -100,7 +143,9 @@ struct PyMethod {
       }
       wick::ScalarType dtype;
       if (!to_scalar_type(arr.dtype(), &dtype)) {
-        wick::fail(wick::Error::InvalidArgument, "input %zu of method '%s' has a dtype Wick does not support", i, m.name());
+        wick::fail(wick::Error::InvalidArgument, "input %zu of method '%s' has dtype %s, which Wick does not support "
+                   "(supported: %s); the method expects %s", i, m.name(), dtype_name(arr.dtype()).c_str(),
+                   kSupportedDtypes, wick::scalar_type_name(spec.tensor->dtype));
         raise_error(wick::Error::InvalidArgument);
       }
       std::vector<int64_t> sizes(arr.ndim());
@@ -166,10 +211,11 @@ struct PyProgram {
   // Backend names the program's delegate calls need, across all methods.
   std::vector<std::string> required_backends() const { return session->delegate_backends(); }
 
+  // A new instance each call (wick.runtime.Program caches the shared one).
   PyMethod method(const std::string& name) {
     wick::LoadedMethod* loaded = nullptr;
     check(session->load_method(name, &loaded));
-    return PyMethod{session, loaded};
+    return PyMethod{std::shared_ptr<MethodInstance>(new MethodInstance{session, loaded}), loaded};
   }
 };
 
@@ -180,17 +226,21 @@ NB_MODULE(_runtime, m) {
 
   m.def("_set_error_type", [](nb::object type) { g_wick_error = type.release(); });
 
-  m.def("load_file", [](const std::string& path) {
+  m.def("load_file", [](const std::string& path, bool verify_checksums) {
     auto session = std::make_shared<wick::Session>();
-    check(session->open_file(path));
+    wick::ProgramLoadOptions options;
+    options.verify_checksums = verify_checksums;
+    check(session->open_file(path, options));
     return PyProgram{session};
-  }, "path"_a, "Maps a .wick file and verifies it.");
+  }, "path"_a, "verify_checksums"_a = true, "Maps a .wick file and verifies it.");
 
-  m.def("load_bytes", [](nb::bytes data) {
+  m.def("load_bytes", [](nb::bytes data, bool verify_checksums) {
     auto session = std::make_shared<wick::Session>();
-    check(session->open_buffer(data.c_str(), data.size()));
+    wick::ProgramLoadOptions options;
+    options.verify_checksums = verify_checksums;
+    check(session->open_buffer(data.c_str(), data.size(), options));
     return PyProgram{session};
-  }, "data"_a, "Verifies a program held in memory (copied into an aligned buffer).");
+  }, "data"_a, "verify_checksums"_a = true, "Verifies a program held in memory (copied into an aligned buffer).");
 
   m.def("load_backend_library", [](const std::string& path) { check(wick::load_backend_library(path.c_str())); },
         "path"_a);
@@ -239,6 +289,7 @@ NB_MODULE(_runtime, m) {
       .def_prop_ro("method_names", &PyProgram::method_names)
       .def_prop_ro("required_backends", &PyProgram::required_backends)
       .def_prop_ro("file_size", [](const PyProgram& p) { return p.session->program().file_size(); })
+      .def_prop_ro("has_checksums", [](const PyProgram& p) { return p.session->program().has_checksums(); })
       .def("method", &PyProgram::method, "name"_a = "forward")
       .def("set_backend_option",
            [](PyProgram& p, const std::string& backend, const std::string& key, const std::string& value) {

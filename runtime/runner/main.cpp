@@ -2,7 +2,7 @@
 //
 //   wick-run model.wick [--method forward] [--input a.npy]... [--fill random|zeros]
 //            [--iterations N] [--warmup N] [--backend-lib lib.so]... [--output-dir DIR]
-//            [--backend-option BACKEND.KEY=VALUE]...
+//            [--backend-option BACKEND.KEY=VALUE]... [--no-verify-checksums]
 //
 // Backend libraries also come from WICK_BACKEND_LIBS (colon-separated).
 // Exit status: 0 on success, 1 on a runtime error, 2 on a usage error.
@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <random>
 #include <string>
 #include <vector>
@@ -32,6 +34,7 @@ struct Options {
   std::string output_dir;
   int iterations = 1;
   int warmup = 0;
+  bool verify_checksums = true;
 };
 
 int usage(const char* why) {
@@ -39,7 +42,8 @@ int usage(const char* why) {
                "wick-run: %s\n"
                "usage: wick-run PROGRAM.wick [--method NAME] [--input FILE.npy]... [--fill random|zeros]\n"
                "                [--iterations N] [--warmup N] [--backend-lib LIB.so]... [--output-dir DIR]\n"
-               "                [--backend-option BACKEND.KEY=VALUE]...  (e.g. xnnpack.threads=1)\n",
+               "                [--backend-option BACKEND.KEY=VALUE]...  (e.g. xnnpack.threads=1)\n"
+               "                [--no-verify-checksums]  (skip the CRC-32 pass over the file at load)\n",
                why);
   return 2;
 }
@@ -97,9 +101,7 @@ void summarize(size_t index, const wick::Value& v) {
   std::printf("\n");
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   Options opt;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -134,6 +136,8 @@ int main(int argc, char** argv) {
     } else if (a == "--backend-option") {
       if (!(v = next("--backend-option"))) return usage("--backend-option needs BACKEND.KEY=VALUE");
       opt.backend_options.push_back(v);
+    } else if (a == "--no-verify-checksums") {
+      opt.verify_checksums = false;
     } else if (a == "--output-dir") {
       if (!(v = next("--output-dir"))) return usage("--output-dir needs a directory");
       opt.output_dir = v;
@@ -163,7 +167,9 @@ int main(int argc, char** argv) {
 
   wick::Session session;
   uint64_t t0 = wick::pal_time_ns();
-  wick::Error err = session.open_file(opt.program);
+  wick::ProgramLoadOptions load_options;
+  load_options.verify_checksums = opt.verify_checksums;
+  wick::Error err = session.open_file(opt.program, load_options);
   if (err != wick::Error::Ok) return runtime_error(("loading " + opt.program).c_str(), err);
   const std::vector<std::string> used = session.delegate_backends();
   for (const std::string& o : opt.backend_options) {
@@ -208,7 +214,10 @@ int main(int argc, char** argv) {
       fill_input(*in.tensor, opt.fill, rng, arr.data);
     }
     err = method.set_input(i, arr.data.data(), arr.dtype, arr.shape.data(), static_cast<int>(arr.shape.size()));
-    if (err != wick::Error::Ok) return runtime_error("setting inputs", err);
+    if (err != wick::Error::Ok) {
+      return runtime_error(opt.inputs.empty() ? "setting inputs" : ("setting input from '" + opt.inputs[i] + "'").c_str(),
+                           err);
+    }
   }
 
   for (int w = 0; w < opt.warmup; ++w) {
@@ -248,4 +257,19 @@ int main(int argc, char** argv) {
     }
   }
   return 0;
+}
+
+}  // namespace
+
+// No input file, however malformed, may end wick-run with an uncaught
+// exception: the host code's std::string and std::vector may throw.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "wick-run: out of memory\n");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "wick-run: internal error: %s\n", e.what());
+  }
+  return 1;
 }

@@ -6,7 +6,7 @@
 
 namespace wick {
 
-Error Program::load(const void* data, size_t size, Program* out) {
+Error Program::load(const void* data, size_t size, Program* out, const ProgramLoadOptions& load_options) {
   *out = Program{};
   if (data == nullptr) return fail(Error::InvalidArgument, "program data is null");
   const uint8_t* bytes = static_cast<const uint8_t*>(data);
@@ -25,6 +25,8 @@ Error Program::load(const void* data, size_t size, Program* out) {
     return fail(Error::InvalidProgram, "not a Wick program: file identifier is '%s', expected '%s'", id,
                 fb::ProgramIdentifier());
   }
+  // A damaged file is reported as such before the flatbuffer verifier sees it.
+  WICK_TRY(verify_metadata_checksum(bytes, size, load_options.verify_checksums));
   // The flatbuffer occupies the front of the file; segments follow it. The
   // verifier gets the whole file as its bound: offsets past it are rejected.
   flatbuffers::Verifier::Options options;
@@ -36,11 +38,14 @@ Error Program::load(const void* data, size_t size, Program* out) {
   }
   const fb::Program* program = fb::GetProgram(bytes);
   WICK_TRY(verify_program(program, size));
+  WICK_TRY(verify_segment_checksums(bytes, size, program, load_options.verify_checksums));
   out->data_ = bytes;
   out->size_ = size;
   out->program_ = program;
   return Error::Ok;
 }
+
+bool Program::has_checksums() const { return program_ != nullptr && program_->checksum() != fb::ChecksumKind::Unverified; }
 
 size_t Program::num_methods() const { return program_ ? program_->methods()->size() : 0; }
 
