@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 if TYPE_CHECKING:  # torch is imported lazily so discovery stays cheap
     import torch
 
-SDK_API_VERSION = "1.0"
+SDK_API_VERSION = "1.1"
 
 
 @dataclass(frozen=True)
@@ -121,10 +121,18 @@ class PreprocessResult:
     One debug-map key is reserved: ``"estimates"``, a flat dict of numbers or
     strings with the engine's own cost estimates for this blob (cycles,
     memory, predicted latency, and which tool and configuration made them).
-    ``wick inspect`` and the conformance reports show it per delegate."""
+    ``wick inspect`` and the conformance reports show it per delegate.
+
+    ``compatibility`` (SDK 1.1): a one-line string naming what the blob needs
+    (backend version, vendor library version, target). It is stored with the
+    delegate (compile-spec key ``wick.compatibility``, reserved) and handed to
+    the runtime half's ``validate_blob`` before ``init``, so a blob made for
+    another build or device is refused with a clear error instead of misread.
+    "" = none."""
 
     blob: bytes
     debug_map: dict[str, Any] = field(default_factory=dict)
+    compatibility: str = ""
 
 
 class Backend:

@@ -19,6 +19,7 @@ import torch
 
 import wick
 from wick import plugins
+from wick.delegate_sdk import SDK_API_VERSION
 from wick.new_backend import generate
 
 HERE = os.path.dirname(__file__)
@@ -101,7 +102,7 @@ def test_discovery_lists_working_and_broken_plugins(on_path):
     assert found["tmpl_be"].distribution == "wick-tmpl-be"
     assert found["broken_import"].broken and "cannot import wick_no_such_module_xyz" in found["broken_import"].error
     assert found["future_sdk"].broken
-    assert "API 2.0" in found["future_sdk"].error and "API 1.0" in found["future_sdk"].error
+    assert "API 2.0" in found["future_sdk"].error and f"API {SDK_API_VERSION}" in found["future_sdk"].error
 
 
 def test_wick_backends_table_and_json(site):
@@ -109,7 +110,7 @@ def test_wick_backends_table_and_json(site):
                          env=env_with(site))
     assert res.returncode == 0, res.stderr
     rows = {r["name"]: r for r in json.loads(res.stdout)["plugins"]}
-    assert rows["tmpl_be"]["available"] is True and rows["tmpl_be"]["sdk_api"] == "1.0"
+    assert rows["tmpl_be"]["available"] is True and rows["tmpl_be"]["sdk_api"] == SDK_API_VERSION
     assert rows["test_unary"]["runtime_library"].endswith("libwick_test_unary_runtime.so")
     assert rows["broken_import"]["broken"] and rows["future_sdk"]["broken"]
     res = subprocess.run([sys.executable, "-m", "wick.cli", "backends"], capture_output=True, text=True,
@@ -190,7 +191,7 @@ except wick.WickError as e:
 
 
 def test_plugin_for_another_sdk_major_is_refused_by_name(on_path):
-    with pytest.raises(wick.ExportError, match="API 2.0.*API 1.0"):
+    with pytest.raises(wick.ExportError, match=f"API 2.0.*API {SDK_API_VERSION}"):
         wick.export(Elementwise().eval(), INPUTS, backends=["future_sdk"])
     with pytest.raises(wick.ExportError, match="no backend plugin named 'nope'"):
         wick.export(Elementwise().eval(), INPUTS, backends=["nope"])
@@ -268,13 +269,13 @@ def test_runtime_refuses_abi_mismatch_naming_both_versions(tmp_path):
     lib = _compile_library(tmp_path, "abi99", ABI_SOURCE.replace("ABI", "99").replace("NAME", "abi99"))
     with pytest.raises(wick.WickError) as info:
         wick.runtime.load_backend_library(lib)
-    assert "ABI version 99" in info.value.message and "version 1" in info.value.message
+    assert "ABI version 99" in info.value.message and "ABI 2.0" in info.value.message
     assert lib in info.value.message
 
 
 def test_runtime_library_errors_name_what_and_whom(tmp_path):
     no_entry = _compile_library(tmp_path, "noentry", "int unrelated(void) { return 1; }\n")
-    with pytest.raises(wick.WickError, match="does not export 'wick_backend_entry'"):
+    with pytest.raises(wick.WickError, match="exports neither 'wick_backend_entry2' \\(ABI 2\\) nor 'wick_backend_entry' \\(ABI 1\\)"):
         wick.runtime.load_backend_library(no_entry)
     first = _compile_library(tmp_path, "clash_a", ABI_SOURCE.replace("ABI", "WICK_BACKEND_ABI_VERSION")
                              .replace("NAME", "clash_name"))

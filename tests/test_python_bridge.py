@@ -5,6 +5,7 @@ which has no Python, names the missing backend."""
 from __future__ import annotations
 
 import subprocess
+import uuid
 
 import numpy as np
 import pytest
@@ -97,3 +98,44 @@ def test_standalone_runner_names_the_python_only_backend(wick_run, tmp_path):
     program.save(str(path))
     res = subprocess.run([wick_run, str(path)], capture_output=True, text=True)
     assert res.returncode == 1 and "backend 'py_tanh'" in res.stderr and "not registered" in res.stderr
+
+
+class ManyTanh(torch.nn.Module):
+    """Tanh delegates between portable ops: a method whose bookkeeping is far
+    beyond the host's first 64 KiB block."""
+
+    def forward(self, x):
+        for _ in range(200):
+            x = torch.tanh(x) + 1.0
+        return x
+
+
+def test_each_delegate_is_initialized_exactly_once_per_load():
+    name = f"py_once_{uuid.uuid4().hex[:8]}"
+    inits = []
+    wick.runtime.register_python_backend(name, lambda blob, specs: inits.append(1) or {"scale": 2.0}, _execute)
+    part = TanhPartitioner()
+    part.backend_name = name
+    x = torch.randn(64, 64)
+    program = wick.to_program(wick.to_edge_and_lower(torch.export.export(ManyTanh(), (x,)), [part]))
+    method = wick.runtime.load(program.buffer).method("forward")
+    assert method._native.num_instructions >= 400 and method.runtime_bytes > 64 * 1024
+    # No retry: loading sized its memory as it went, so init ran once per call site.
+    assert len(inits) == 200
+    expected = x
+    for _ in range(200):
+        expected = torch.tanh(expected) + 1.0
+    torch.testing.assert_close(method(x)[0], expected)
+
+
+def test_more_python_backends_than_the_old_eight_slots_each_get_their_own_context():
+    names = [f"py_many_{i}_{uuid.uuid4().hex[:6]}" for i in range(12)]
+    for i, name in enumerate(names):
+        wick.runtime.register_python_backend(name, lambda blob, specs, i=i: {"scale": float(i)},
+                                             lambda handle, args: [np.full_like(args[0], handle["scale"])])
+    x = torch.randn(3)
+    for i in (0, 7, 11):
+        part = TanhPartitioner()
+        part.backend_name = names[i]
+        program = wick.to_program(wick.to_edge_and_lower(torch.export.export(Model(), (x,)), [part]))
+        torch.testing.assert_close(wick.runtime.load(program.buffer)(x)[0], torch.full((3,), float(i)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import operator
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -24,6 +25,12 @@ from .delegate_sdk import Backend, CompileSpec, DelegateSubgraph, Partitioner
 from .edge import EdgeProgram, to_edge
 from .errors import ExportError
 from .program_builder import lifted_constants
+
+
+# Compile-spec keys Wick itself stores with a delegate (wick/backend.h); the
+# runtime never hands them to a backend's init().
+RESERVED_SPEC_PREFIX = "wick."
+COMPATIBILITY_SPEC = "wick.compatibility"
 
 
 class DelegateCallTarget:
@@ -168,8 +175,14 @@ def _lower_method(name: str, ep: torch.export.ExportedProgram, resolved: list[tu
         call.replace_all_uses_with(new)
         gm.graph.erase_node(call)
         delattr(gm, f"wick_delegate_{index}")
+        stored_specs = [(s.key, s.value) for s in specs]
+        if any(k.startswith(RESERVED_SPEC_PREFIX) for k, _ in stored_specs):
+            raise ExportError(f"backend '{bname}': compile-spec keys starting with '{RESERVED_SPEC_PREFIX}' are "
+                              f"reserved for Wick")
+        if result.compatibility:
+            stored_specs.append((COMPATIBILITY_SPEC, result.compatibility.encode()))
         records.append(DelegateRecord(
-            node=new, backend=bname, blob=bytes(result.blob), compile_specs=[(s.key, s.value) for s in specs],
+            node=new, backend=bname, blob=bytes(result.blob), compile_specs=stored_specs,
             inputs=runtime_inputs, output_metas=list(subgraph.output_metas),
             ops=[_op_name(n) for n in subgraph.nodes()], debug_map=dict(result.debug_map)))
     gm.graph.lint()
@@ -187,4 +200,18 @@ def to_edge_and_lower(programs: Any, backends: Sequence[Any] = (),
     for name, ep in edge.methods.items():
         edge.delegates[name] = _lower_method(name, ep, resolved, report)
     edge.partition_report = report
+    _warn_idle_backends([r[2] for r in resolved], report)
     return edge
+
+
+def _warn_idle_backends(names: list[str], report: PartitionReport) -> None:
+    """A backend that was asked for and claimed nothing is a warning naming
+    its reasons (a dynamic shape, an unsupported dtype...), not silence."""
+    for bname in names:
+        if any(where == bname for nodes in report.assignments.values() for where in nodes.values()):
+            continue
+        reasons = Counter(why.split(": ", 1)[1] for per_node in report.reasons.values() for whys in per_node.values()
+                          for why in whys if why.startswith(f"{bname}: "))
+        summary = "; ".join(f"{why} ({n} node{'s' if n > 1 else ''})" for why, n in reasons.most_common(5))
+        warnings.warn(f"backend '{bname}' was requested but claimed no node, so everything runs on the portable "
+                      f"kernels; {'its reasons: ' + summary if summary else 'it gave no reason'}", stacklevel=3)

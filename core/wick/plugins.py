@@ -51,6 +51,11 @@ def _major(version: str) -> str:
     return str(version).split(".")[0]
 
 
+def _minor(version: str) -> int:
+    parts = str(version).split(".")
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+
+
 def _load(ep: metadata.EntryPoint) -> Plugin:
     dist = ep.dist
     plugin = Plugin(entry_point=f"{ep.name} = {ep.value}", distribution=dist.name if dist else "?",
@@ -78,6 +83,9 @@ def _load(ep: metadata.EntryPoint) -> Plugin:
         plugin.error = (f"built for Wick delegate SDK API {descriptor.sdk_api_version}, but this Wick provides "
                         f"API {SDK_API_VERSION}; install a {plugin.distribution} release built for API "
                         f"{_major(SDK_API_VERSION)}.x")
+    elif _minor(descriptor.sdk_api_version) > _minor(SDK_API_VERSION):
+        plugin.error = (f"needs Wick delegate SDK API {descriptor.sdk_api_version} or newer, but this Wick provides "
+                        f"API {SDK_API_VERSION}; upgrade wick")
     elif descriptor.runtime_library and not os.path.isfile(descriptor.runtime_library):
         plugin.error = f"runtime library {descriptor.runtime_library} does not exist; reinstall {plugin.distribution}"
     return plugin
@@ -114,7 +122,6 @@ def register_runtime(plugin: Plugin) -> str | None:
     if plugin.runtime_registered or plugin.runtime_error:
         return plugin.runtime_error
     from . import runtime
-    from .errors import WickError
 
     lib = plugin.descriptor.runtime_library if plugin.descriptor else None
     if not lib:
@@ -130,15 +137,42 @@ def register_runtime(plugin: Plugin) -> str | None:
             plugin.runtime_registered = True
         return plugin.runtime_error
 
-    try:
-        runtime.load_backend_library(lib)
+    outcome, message = runtime._runtime.try_load_backend_library(lib)
+    if outcome in ("registered", "already_loaded"):
         plugin.runtime_registered = True
-    except WickError as e:
-        if "already registered" in e.message or "already loaded" in e.message:
-            plugin.runtime_registered = True
-        else:
-            plugin.runtime_error = e.message
+    elif outcome == "name_clash":
+        plugin.runtime_error = _clash_message(plugin, runtime._runtime.registered_source_of(plugin.name), message)
+    else:
+        plugin.runtime_error = f"its runtime library {lib} failed to load: {message}"
     return plugin.runtime_error
+
+
+def _clash_message(plugin: Plugin, other_source: str | None, message: str) -> str:
+    """Two plugins (or a plugin and a library loaded by path) claim one
+    backend name: name both packages."""
+    owner = next((p for p in discover() if p is not plugin and p.descriptor is not None
+                  and p.descriptor.runtime_library and other_source
+                  and os.path.realpath(p.descriptor.runtime_library) == os.path.realpath(other_source)), None)
+    other = (f"package {owner.distribution} {owner.distribution_version}" if owner
+             else f"the library {other_source}" if other_source else "another registration")
+    return (f"backend name '{plugin.name}' of package {plugin.distribution} {plugin.distribution_version} clashes "
+            f"with {other}, registered first; uninstall one of them ({message})")
+
+
+def why_not_registered(name: str) -> str:
+    """Why the runtime has no backend `name`, in one sentence: not installed,
+    installed but broken, or installed with a runtime that did not load."""
+    found = [p for p in discover() if p.name == name]
+    if not found:
+        return (f"backend '{name}' is not installed: install its plugin package "
+                f"(pip install wick-{name.replace('_', '-')}) or load its library (wick.runtime.load_backend_library)")
+    p = found[0]
+    if p.broken:
+        return f"backend '{name}' is installed ({p.distribution} {p.distribution_version}) but broken: {p.error}"
+    if p.runtime_error:
+        return (f"backend '{name}' is installed ({p.distribution} {p.distribution_version}) but its runtime did not "
+                f"register: {p.runtime_error}")
+    return f"backend '{name}' is installed ({p.distribution} {p.distribution_version}) but was not registered"
 
 
 def register_runtimes_for(backend_names: list[str]) -> None:

@@ -10,10 +10,12 @@ torch tensors when torch is already imported, else NumPy arrays.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
-from typing import Any, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Sequence
 
 from . import _runtime
 from .errors import WickError
@@ -21,7 +23,8 @@ from .errors import WickError
 _runtime._set_error_type(WickError)
 
 SCHEMA_VERSION: int = _runtime.SCHEMA_VERSION
-BACKEND_ABI_VERSION: int = _runtime.BACKEND_ABI_VERSION
+#: "major.minor" of the backend C ABI this runtime implements (it also loads ABI 1 backends).
+BACKEND_ABI_VERSION: str = _runtime.BACKEND_ABI_VERSION
 
 
 class Method:
@@ -43,6 +46,12 @@ class Method:
     @property
     def arena_bytes(self) -> int:
         return self._native.arena_bytes
+
+    @property
+    def runtime_bytes(self) -> int:
+        """Bookkeeping bytes the load took (values, instructions, and what
+        backends allocated in init)."""
+        return self._native.runtime_bytes
 
     def __call__(self, *inputs: Any) -> list[Any]:
         return self.run(inputs)
@@ -94,13 +103,21 @@ class Program:
         """The shared instance of method ``name`` (loaded on first use)."""
         with self._methods_lock:
             if name not in self._methods:
-                self._methods[name] = Method(self._native.method(name))
+                self._methods[name] = self._load_method(name)
             return self._methods[name]
 
     def new_method(self, name: str = "forward") -> Method:
         """A new, independent instance of method ``name``, freed when no
         longer referenced; it keeps the program's bytes alive."""
-        return Method(self._native.method(name))
+        return self._load_method(name)
+
+    def _load_method(self, name: str) -> Method:
+        try:
+            return Method(self._native.method(name))
+        except WickError as e:
+            if e.code != "BackendNotFound":
+                raise
+            raise WickError(_missing_backends_message(self.required_backends, e.message), e.code) from None
 
     def __call__(self, *inputs: Any) -> list[Any]:
         return self.method("forward")(*inputs)
@@ -154,6 +171,16 @@ def _runtime_option_keys(backend: str) -> set[str] | None:
     return set(plugin.descriptor.capabilities.get("runtime_options", ()))
 
 
+def _missing_backends_message(needed: Sequence[str], runtime_message: str) -> str:
+    """Why each needed backend is not registered: not installed, or installed
+    but broken, or installed with a runtime library that failed to load."""
+    from . import plugins
+
+    registered = {b["name"] for b in registered_backends()}
+    causes = [plugins.why_not_registered(name) for name in needed if name not in registered]
+    return "; ".join(causes) if causes else runtime_message
+
+
 def load_backend_library(path: str | os.PathLike) -> None:
     """Registers a backend's runtime library (a shared library exporting the
     Wick backend entry symbol) into this process's backend registry."""
@@ -161,7 +188,52 @@ def load_backend_library(path: str | os.PathLike) -> None:
 
 
 def registered_backends() -> list[dict[str, Any]]:
-    return [dict(name=n, source=s, available=a, reason=r, info=i) for n, s, a, r, i in _runtime.registered_backends()]
+    """Backends registered in this process: name, source (library path or
+    "static"), available (and the reason when not), info (device line) and
+    abi ("2.0", or "1" for a backend built against ABI 1)."""
+    return [dict(name=n, source=s, available=a, reason=r, info=i, abi=v)
+            for n, s, a, r, i, v in _runtime.registered_backends()]
+
+
+@dataclass
+class TraceEvent:
+    """One traced event: a method run, an instruction (category "kernel" or
+    "delegate"), or an event a backend emitted (category = its name)."""
+
+    name: str
+    category: str
+    begin_ns: int
+    end_ns: int
+    depth: int
+    counters: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def duration_us(self) -> float:
+        return (self.end_ns - self.begin_ns) / 1e3
+
+
+@dataclass
+class Trace:
+    events: list[TraceEvent] = field(default_factory=list)
+    dropped: int = 0
+
+
+@contextlib.contextmanager
+def trace(capacity: int = 65536) -> Iterator[Trace]:
+    """Records the runtime's events while the block runs (at most
+    ``capacity``; ``dropped`` counts the rest)::
+
+        with wick.runtime.trace() as t:
+            method(x)
+        for e in t.events: print("  " * e.depth, e.category, e.name, e.duration_us)
+    """
+    result = Trace()
+    _runtime.start_tracing(capacity)
+    try:
+        yield result
+    finally:
+        events, result.dropped = _runtime.stop_tracing()
+        result.events = [TraceEvent(*e) for e in events]
 
 
 def registered_kernels() -> list[tuple[str, list[str]]]:

@@ -4,6 +4,9 @@
 #include <new>
 
 namespace wick {
+namespace {
+constexpr size_t kFirstBlockBytes = 64 * 1024;
+}  // namespace
 
 Session::~Session() {
   methods_.clear();  // methods destroy delegate handles before the bytes go
@@ -48,39 +51,41 @@ Error Session::load_method(const std::string& name, LoadedMethod** out) {
   WICK_TRY(program_.find_method(name.c_str(), &index));
   size_t arena = 0;
   WICK_TRY(Method::arena_bytes(program_, index, &arena));
-  // The bookkeeping size is not stored in the file; start from an estimate
-  // and retry with what the allocator reports it needed.
-  // Loading stops at the first allocation that fails, so one attempt only
-  // reveals part of the need; grow at least 4x per attempt.
-  size_t runtime_bytes = 64 * 1024;
-  for (int attempt = 0; attempt < 16; ++attempt) {
-    auto loaded = std::make_unique<LoadedMethod>();
-    loaded->arena_size_ = arena;
-    // nothrow: the sizes come from the file, and a corrupt or hostile file
-    // must end in an error code, not an exception.
-    loaded->arena_.reset(new (std::nothrow) uint8_t[arena + 64]);
-    loaded->runtime_memory_.reset(new (std::nothrow) uint8_t[runtime_bytes]);
-    if (!loaded->arena_ || !loaded->runtime_memory_) {
-      return fail(Error::OutOfMemory, "method '%s' needs a %zu-byte arena and %zu bytes of bookkeeping, which could "
-                  "not be allocated", name.c_str(), arena, runtime_bytes);
-    }
-    uint8_t* arena_ptr = loaded->arena_.get();
-    arena_ptr += (64 - reinterpret_cast<uintptr_t>(arena_ptr) % 64) % 64;
-    loaded->runtime_bytes_ = runtime_bytes;
-    MemoryAllocator allocator(loaded->runtime_memory_.get(), runtime_bytes);
-    Error err = loaded->method_.load(program_, index, allocator, arena_ptr, arena, options.data(), options.size());
-    if (err == Error::OutOfMemory && allocator.requested() > runtime_bytes) {
-      size_t grown = runtime_bytes * 4;
-      runtime_bytes = allocator.requested() * 2 > grown ? allocator.requested() * 2 : grown;
-      continue;
-    }
-    WICK_TRY(err);
-    *out = loaded.get();
-    std::lock_guard<std::mutex> lock(methods_mutex_);
-    methods_.push_back(std::move(loaded));
-    return Error::Ok;
+  auto loaded = std::make_unique<LoadedMethod>();
+  loaded->arena_size_ = arena;
+  // nothrow: the sizes come from the file, and a corrupt or hostile file
+  // must end in an error code, not an exception.
+  loaded->arena_.reset(new (std::nothrow) uint8_t[arena + 64]);
+  if (!loaded->arena_) {
+    return fail(Error::OutOfMemory, "method '%s' needs a %zu-byte arena, which could not be allocated", name.c_str(),
+                arena);
   }
-  return fail(Error::OutOfMemory, "could not size the memory of method '%s'", name.c_str());
+  uint8_t* arena_ptr = loaded->arena_.get();
+  arena_ptr += (64 - reinterpret_cast<uintptr_t>(arena_ptr) % 64) % 64;
+  // Bookkeeping (and what backends take in init) comes in heap blocks handed
+  // out as the load asks: one load, each backend's init run once.
+  void* first = LoadedMethod::add_block(loaded.get(), kFirstBlockBytes, &loaded->runtime_bytes_);
+  if (first == nullptr) return fail(Error::OutOfMemory, "cannot allocate %zu bytes of bookkeeping", kFirstBlockBytes);
+  MemoryAllocator allocator(first, kFirstBlockBytes);
+  allocator.set_refill(
+      [](void* context, size_t min_bytes, size_t* got) -> void* {
+        return LoadedMethod::add_block(static_cast<LoadedMethod*>(context), min_bytes, got);
+      },
+      loaded.get());
+  WICK_TRY(loaded->method_.load(program_, index, allocator, arena_ptr, arena, options.data(), options.size()));
+  loaded->runtime_bytes_ = allocator.used();
+  *out = loaded.get();
+  std::lock_guard<std::mutex> lock(methods_mutex_);
+  methods_.push_back(std::move(loaded));
+  return Error::Ok;
+}
+
+void* LoadedMethod::add_block(LoadedMethod* method, size_t bytes, size_t* got) {
+  std::unique_ptr<uint8_t[]> block(new (std::nothrow) uint8_t[bytes]);
+  if (!block) return nullptr;
+  *got = bytes;
+  method->runtime_memory_.push_back(std::move(block));
+  return method->runtime_memory_.back().get();
 }
 
 void Session::unload_method(LoadedMethod* method) {

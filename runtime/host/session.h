@@ -20,6 +20,7 @@ class LoadedMethod {
  public:
   Method& method() { return method_; }
   size_t arena_bytes() const { return arena_size_; }
+  // Bookkeeping bytes the load used (values, instructions, backends' init).
   size_t runtime_bytes() const { return runtime_bytes_; }
   // wick::Method is single-caller: a host that shares one LoadedMethod
   // between threads holds this across set_input, execute and reading the
@@ -28,7 +29,8 @@ class LoadedMethod {
 
  private:
   friend class Session;
-  std::unique_ptr<uint8_t[]> runtime_memory_;
+  static void* add_block(LoadedMethod* method, size_t bytes, size_t* got);
+  std::vector<std::unique_ptr<uint8_t[]>> runtime_memory_;
   size_t runtime_bytes_ = 0;
   std::unique_ptr<uint8_t[]> arena_;
   size_t arena_size_ = 0;

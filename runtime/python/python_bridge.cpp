@@ -22,24 +22,19 @@ using namespace nb::literals;
 namespace wick_python {
 namespace {
 
-// A fixed number of slots: each needs its own C function pointers, since
-// the ABI's init() receives no per-backend context.
-constexpr int kSlots = 8;
-
-// The callables are borrowed handles holding a reference that is never
-// released: registered backends live as long as the process, and a static
-// nb::object would be destroyed after the interpreter has shut down.
-struct Slot {
-  bool used = false;
+// One per registered Python backend, reached through the table's `self`.
+// Never freed: registered backends live as long as the process. The
+// callables are borrowed handles holding a reference that is never released
+// (a static nb::object would be destroyed after the interpreter has shut down).
+struct Bridged {
   std::string name;
   std::string info_text;
   nb::handle init, execute, destroy, is_available, info;
-  WickBackend table{};
+  WickBackend2 table{};
 };
 
 nb::handle keep(nb::object o) { return o.release(); }
-Slot g_slots[kSlots];
-
+Bridged& bridged(void* self) { return *static_cast<Bridged*>(self); }
 
 // "ValueError: message" of a Python exception, without the traceback.
 std::string describe(nb::python_error& e) {
@@ -50,13 +45,12 @@ std::string describe(nb::python_error& e) {
   }
 }
 
-void write_error(char* error, size_t size, const Slot& slot, const std::string& what) {
+void write_error(char* error, size_t size, const Bridged& slot, const std::string& what) {
   std::snprintf(error, size, "%s (Python backend '%s')", what.c_str(), slot.name.c_str());
 }
 
-template <int N>
-int is_available(char* reason, size_t size) {
-  Slot& s = g_slots[N];
+int is_available(void* self, char* reason, size_t size) {
+  Bridged& s = bridged(self);
   if (!s.is_available.is_valid() || s.is_available.is_none()) return 1;
   nb::gil_scoped_acquire gil;
   try {
@@ -73,10 +67,12 @@ int is_available(char* reason, size_t size) {
   }
 }
 
-template <int N>
-WickStatus init(const uint8_t* blob, size_t blob_size, const WickCompileSpec* specs, size_t num_specs,
-                const WickHostAllocator*, void** handle, char* error, size_t error_size) {
-  Slot& s = g_slots[N];
+WickStatus init(void* self, const WickInitArgs* args, void** handle, char* error, size_t error_size) {
+  Bridged& s = bridged(self);
+  const uint8_t* blob = args->blob;
+  const size_t blob_size = args->blob_size;
+  const WickCompileSpec* specs = args->specs;
+  const size_t num_specs = args->num_specs;
   nb::gil_scoped_acquire gil;
   try {
     nb::dict spec_dict;
@@ -97,9 +93,8 @@ WickStatus init(const uint8_t* blob, size_t blob_size, const WickCompileSpec* sp
   }
 }
 
-template <int N>
-WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* error, size_t error_size) {
-  Slot& s = g_slots[N];
+WickStatus execute(void* self, void* handle, WickTensorArg* args, size_t num_args, char* error, size_t error_size) {
+  Bridged& s = bridged(self);
   nb::gil_scoped_acquire gil;
   try {
     nb::module_ np = nb::module_::import_("numpy");
@@ -166,10 +161,9 @@ WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* err
   }
 }
 
-template <int N>
-void destroy(void* handle) {
+void destroy(void* self, void* handle) {
   if (handle == nullptr || !Py_IsInitialized()) return;
-  Slot& s = g_slots[N];
+  Bridged& s = bridged(self);
   nb::gil_scoped_acquire gil;
   nb::object h = nb::steal(static_cast<PyObject*>(handle));
   if (s.destroy.is_valid() && !s.destroy.is_none()) {
@@ -181,51 +175,38 @@ void destroy(void* handle) {
   }
 }
 
-template <int N>
-const char* info() {
-  return g_slots[N].info_text.c_str();
-}
-
-template <int N>
-void fill(WickBackend& t) {
-  t = WickBackend{WICK_BACKEND_ABI_VERSION, g_slots[N].name.c_str(), is_available<N>, init<N>, execute<N>,
-                  destroy<N>, info<N>};
-}
-
-template <int... Ns>
-void fill_slot(int slot, WickBackend& t, std::integer_sequence<int, Ns...>) {
-  ((slot == Ns ? fill<Ns>(t) : void()), ...);
+WickStatus device_info(void* self, WickDeviceInfo* info) {
+  info->device = bridged(self).info_text.c_str();
+  return WICK_STATUS_OK;
 }
 
 }  // namespace
 
 void register_python_backend(const std::string& name, nb::object init_fn, nb::object execute_fn,
                              nb::object destroy_fn, nb::object is_available_fn, nb::object info_fn) {
-  int slot = -1;
-  for (int i = 0; i < kSlots; ++i) {
-    if (!g_slots[i].used) {
-      slot = i;
-      break;
-    }
-  }
-  if (slot < 0) throw std::runtime_error("no free Python backend slot (at most 8 Python backends per process)");
-  Slot& s = g_slots[slot];
-  s.name = name;
-  s.info_text = info_fn.is_valid() && !info_fn.is_none() ? nb::cast<std::string>(info_fn()) : "Python backend";
-  s.init = keep(init_fn);
-  s.execute = keep(execute_fn);
-  s.destroy = keep(destroy_fn);
-  s.is_available = keep(is_available_fn);
-  s.info = keep(info_fn);
-  fill_slot(slot, s.table, std::make_integer_sequence<int, kSlots>{});
-  std::string source = "Python (wick.runtime.register_python_backend)";
-  wick::Error err = wick::register_backend(&s.table, source.c_str());
+  auto* s = new Bridged();
+  s->name = name;
+  s->info_text = info_fn.is_valid() && !info_fn.is_none() ? nb::cast<std::string>(info_fn()) : "Python backend";
+  s->init = keep(init_fn);
+  s->execute = keep(execute_fn);
+  s->destroy = keep(destroy_fn);
+  s->is_available = keep(is_available_fn);
+  s->info = keep(info_fn);
+  WickBackend2& t = s->table;
+  t.header = WICK_STRUCT_HEADER(WickBackend2);
+  t.name = s->name.c_str();
+  t.self = s;
+  t.is_available = is_available;
+  t.init = init;
+  t.execute = execute;
+  t.destroy = destroy;
+  t.device_info = device_info;
+  wick::Error err = wick::register_backend(&s->table, "Python (wick.runtime.register_python_backend)");
   if (err != wick::Error::Ok) {
-    for (nb::handle h : {s.init, s.execute, s.destroy, s.is_available, s.info}) h.dec_ref();
-    s = Slot{};
+    for (nb::handle h : {s->init, s->execute, s->destroy, s->is_available, s->info}) h.dec_ref();
+    delete s;
     throw std::runtime_error(wick::last_error_message());
   }
-  s.used = true;
 }
 
 }  // namespace wick_python

@@ -17,12 +17,30 @@
 #include "python_bridge.h"
 #include "program_generated.h"
 #include "wick/runtime/backend_registry.h"
+#include "wick/runtime/event_tracer.h"
 #include "wick/runtime/kernel.h"
 
 namespace nb = nanobind;
 using namespace nb::literals;
 
 namespace {
+
+// Backend log lines go to Python's logging ("wick.backend.<name>").
+void python_log_sink(const char* backend, int32_t level, const char* message) {
+  if (!Py_IsInitialized()) return;
+  nb::gil_scoped_acquire gil;
+  try {
+    static const int kLevels[] = {10, 20, 30, 40};
+    int py_level = kLevels[level < 0 ? 0 : (level > 3 ? 3 : level)];
+    nb::module_::import_("logging").attr("getLogger")(std::string("wick.backend.") + backend)
+        .attr("log")(py_level, "%s", message);
+  } catch (...) {
+    PyErr_Clear();  // logging must never fail a backend call
+  }
+}
+
+// The event buffer while Python traces (start_tracing .. stop_tracing).
+std::vector<wick::TraceEvent> g_trace_events;
 
 // wick.errors.WickError, set by the Python package. A handle with a reference
 // kept for the process: a static nb::object would be released after the
@@ -244,6 +262,37 @@ NB_MODULE(_runtime, m) {
 
   m.def("load_backend_library", [](const std::string& path) { check(wick::load_backend_library(path.c_str())); },
         "path"_a);
+  m.def("try_load_backend_library",
+        [](const std::string& path) {
+          wick::Registration result = wick::Registration::LoadFailed;
+          wick::Error err = wick::load_backend_library(path.c_str(), &result);
+          return nb::make_tuple(std::string(wick::registration_name(result)),
+                                std::string(err == wick::Error::Ok ? "" : wick::last_error_message()));
+        },
+        "path"_a, "Loads and registers a backend library: (outcome, message); never raises.");
+  m.def("registered_source_of", [](const std::string& name) -> nb::object {
+    const char* source = wick::registered_source_of(name.c_str());
+    if (source == nullptr) return nb::none();
+    return nb::str(source);
+  });
+  m.def("start_tracing", [](size_t capacity) {
+    wick::stop_tracing();
+    g_trace_events.assign(capacity, wick::TraceEvent{});
+    wick::start_tracing(g_trace_events.data(), g_trace_events.size());
+  }, "capacity"_a = 65536);
+  m.def("stop_tracing", []() {
+    size_t dropped = 0;
+    size_t n = wick::stop_tracing(&dropped);
+    nb::list events;
+    for (size_t i = 0; i < n; ++i) {
+      const wick::TraceEvent& e = g_trace_events[i];
+      nb::dict counters;
+      for (uint32_t c = 0; c < e.num_counters; ++c) counters[e.counters[c].name] = e.counters[c].value;
+      events.append(nb::make_tuple(std::string(e.name), std::string(e.category), e.begin_ns, e.end_ns, e.depth,
+                                   counters));
+    }
+    return nb::make_tuple(events, dropped);
+  });
 
   m.def("register_python_backend",
         [](const std::string& name, nb::object init, nb::object execute, nb::object destroy, nb::object is_available,
@@ -260,11 +309,13 @@ NB_MODULE(_runtime, m) {
   m.def("registered_backends", []() {
     nb::list out;
     for (size_t i = 0; i < wick::registered_backend_count(); ++i) {
-      const WickBackend* b = wick::registered_backend(i);
+      const WickBackend2* b = wick::registered_backend(i);
       char reason[256] = "";
-      bool available = b->is_available == nullptr || b->is_available(reason, sizeof(reason));
+      bool available = b->is_available == nullptr || b->is_available(b->self, reason, sizeof(reason));
+      char info[512] = "";
+      wick::describe_backend(i, info, sizeof(info));
       out.append(nb::make_tuple(std::string(b->name), std::string(wick::registered_backend_source(i)), available,
-                                std::string(reason), std::string(b->info != nullptr && b->info() != nullptr ? b->info() : "")));
+                                std::string(reason), std::string(info), std::string(wick::registered_backend_abi(i))));
     }
     return out;
   });
@@ -283,7 +334,8 @@ NB_MODULE(_runtime, m) {
   });
 
   m.attr("SCHEMA_VERSION") = wick::kSchemaVersion;
-  m.attr("BACKEND_ABI_VERSION") = WICK_BACKEND_ABI_VERSION;
+  m.attr("BACKEND_ABI_VERSION") = std::to_string(WICK_ABI_MAJOR) + "." + std::to_string(WICK_ABI_MINOR);
+  wick::set_backend_log_sink(python_log_sink);
 
   nb::class_<PyProgram>(m, "Program")
       .def_prop_ro("method_names", &PyProgram::method_names)
@@ -314,5 +366,6 @@ NB_MODULE(_runtime, m) {
                    })
       .def_prop_ro("num_outputs", [](const PyMethod& m) { return m.loaded->method().num_outputs(); })
       .def_prop_ro("num_instructions", [](const PyMethod& m) { return m.loaded->method().num_instructions(); })
-      .def_prop_ro("arena_bytes", [](const PyMethod& m) { return m.loaded->arena_bytes(); });
+      .def_prop_ro("arena_bytes", [](const PyMethod& m) { return m.loaded->arena_bytes(); })
+      .def_prop_ro("runtime_bytes", [](const PyMethod& m) { return m.loaded->runtime_bytes(); });
 }

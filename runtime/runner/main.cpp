@@ -186,6 +186,17 @@ int run(int argc, char** argv) {
   }
   wick::LoadedMethod* loaded = nullptr;
   err = session.load_method(opt.method, &loaded);
+  if (err == wick::Error::BackendNotFound && opt.backend_libs.empty()) {
+    // The usual cause: no backend library was loaded at all. Say so.
+    std::string names;
+    for (const std::string& b : used) names += (names.empty() ? "" : ", ") + b;
+    std::fprintf(stderr,
+                 "wick-run: loading method %s: %s (BackendNotFound)\n"
+                 "wick-run: the program delegates to backend(s) %s, and wick-run was given no --backend-lib (nor "
+                 "WICK_BACKEND_LIBS); pass each backend's runtime library: `wick backends` lists their paths\n",
+                 opt.method.c_str(), wick::last_error_message(), names.c_str());
+    return 1;
+  }
   if (err != wick::Error::Ok) return runtime_error(("loading method " + opt.method).c_str(), err);
   uint64_t t1 = wick::pal_time_ns();
   wick::Method& method = loaded->method();

@@ -13,12 +13,14 @@ char g_loaded_paths[kMaxLibraries][256];
 size_t g_loaded_count = 0;
 }  // namespace
 
-Error load_backend_library(const char* path) {
+Error load_backend_library(const char* path, Registration* result) {
+  if (result) *result = Registration::LoadFailed;
   char resolved[256];
   std::strncpy(resolved, path, sizeof(resolved) - 1);
   resolved[sizeof(resolved) - 1] = '\0';
   for (size_t i = 0; i < g_loaded_count; ++i) {
     if (std::strcmp(g_loaded_paths[i], resolved) == 0) {
+      if (result) *result = Registration::AlreadyLoaded;
       return fail(Error::InvalidArgument, "backend library '%s' is already loaded", path);
     }
   }
@@ -27,14 +29,17 @@ Error load_backend_library(const char* path) {
     const char* why = dlerror();
     return fail(Error::IoError, "cannot load backend library '%s': %s", path, why ? why : "unknown error");
   }
-  void* symbol = dlsym(library, WICK_BACKEND_ENTRY_SYMBOL);
-  if (symbol == nullptr) {
+  // ABI 2 first; a library built for ABI 1 exports only the old entry.
+  Error err = Error::Ok;
+  if (void* entry2 = dlsym(library, WICK_BACKEND_ENTRY2_SYMBOL)) {
+    err = register_backend(reinterpret_cast<WickBackendEntry2Fn>(entry2)(), path, result);
+  } else if (void* entry1 = dlsym(library, WICK_BACKEND_ENTRY_SYMBOL)) {
+    err = register_backend(reinterpret_cast<WickBackendEntryFn>(entry1)(), path, result);
+  } else {
     dlclose(library);
-    return fail(Error::NotFound, "'%s' is not a Wick backend library: it does not export '%s'", path,
-                WICK_BACKEND_ENTRY_SYMBOL);
+    return fail(Error::NotFound, "'%s' is not a Wick backend library: it exports neither '%s' (ABI 2) nor '%s' (ABI 1)",
+                path, WICK_BACKEND_ENTRY2_SYMBOL, WICK_BACKEND_ENTRY_SYMBOL);
   }
-  WickBackendEntryFn entry = reinterpret_cast<WickBackendEntryFn>(symbol);
-  Error err = register_backend(entry(), path);
   if (err != Error::Ok) {
     dlclose(library);
     return err;

@@ -6,6 +6,7 @@
 
 #include "program_generated.h"
 #include "wick/runtime/backend_registry.h"
+#include "wick/runtime/event_tracer.h"
 
 namespace wick {
 
@@ -18,15 +19,22 @@ struct Step {
   const uint32_t* arg_ids;
   int num_args;
   bool has_symbolic_args;
-  const WickBackend* backend;   // DelegateCall
+  const WickBackend2* backend;  // DelegateCall
   void* handle;
   WickTensorArg* tensor_args;
+  const uint8_t* blob;          // DelegateCall, until init
+  size_t blob_size;
+  WickCompileSpec* specs;       // program specs (reserved keys removed) with load-time options
+  size_t num_specs;
+  const char* compatibility;    // what the AOT half wrote for the blob ("" = nothing)
   uint32_t a, b;                // JumpFalse: cond, destination; Move: from, to
 };
 
 namespace {
 
 constexpr size_t kScratchAlignment = 64;
+// Compile-spec keys for the host, never handed to a backend's init.
+constexpr char kReservedSpecPrefix[] = "wick.";
 
 // Re-records the current failure message with a prefix naming where it
 // happened. Copies first: fail() writes the same thread-local buffer.
@@ -45,7 +53,7 @@ void Method::release_delegates() {
   for (size_t i = 0; i < num_steps_; ++i) {
     Step& s = steps_[i];
     if (s.kind == fb::InstructionKind::DelegateCall && s.handle != nullptr && s.backend->destroy != nullptr) {
-      s.backend->destroy(s.handle);
+      s.backend->destroy(s.backend->self, s.handle);
       s.handle = nullptr;
     }
   }
@@ -286,37 +294,36 @@ Error Method::load_steps(const Program& program, const void* method_ptr, MemoryA
                       "install its plugin package (pip install wick-%s) or load its library (wick-run --backend-lib)",
                       name_, backend_name, package);
         }
-        char reason[256] = "";
-        if (s.backend->is_available != nullptr && !s.backend->is_available(reason, sizeof(reason))) {
-          return fail(Error::BackendFailed, "backend '%s' is not available here: %s", backend_name, reason);
-        }
         s.tensor_args = allocator.allocate_array<WickTensorArg>(s.num_args > 0 ? s.num_args : 1);
         const size_t program_specs = d->compile_specs() ? d->compile_specs()->size() : 0;
-        size_t num_specs = program_specs;
+        size_t num_specs = 0;
         WickCompileSpec* specs = allocator.allocate_array<WickCompileSpec>(program_specs + num_options + 1);
         if (s.tensor_args == nullptr || specs == nullptr) {
           return fail(Error::OutOfMemory, "allocator too small for delegates of method '%s'", name_);
         }
+        s.compatibility = "";
         for (size_t k = 0; k < program_specs; ++k) {
           const fb::CompileSpec* spec = d->compile_specs()->Get(static_cast<uint32_t>(k));
-          specs[k].key = spec->key()->c_str();
-          specs[k].value = spec->value() ? spec->value()->data() : nullptr;
-          specs[k].value_size = spec->value() ? spec->value()->size() : 0;
+          const char* key = spec->key()->c_str();
+          if (std::strncmp(key, kReservedSpecPrefix, sizeof(kReservedSpecPrefix) - 1) == 0) {
+            // Reserved for the host; the compatibility string goes to validate_blob.
+            if (std::strcmp(key, WICK_SPEC_COMPATIBILITY) == 0 && spec->value() != nullptr) {
+              char* text = static_cast<char*>(allocator.allocate(spec->value()->size() + 1, 1));
+              if (text == nullptr) return fail(Error::OutOfMemory, "allocator too small for delegates of method '%s'", name_);
+              std::memcpy(text, spec->value()->data(), spec->value()->size());
+              text[spec->value()->size()] = '\0';
+              s.compatibility = text;
+            }
+            continue;
+          }
+          specs[num_specs].key = key;
+          specs[num_specs].value = spec->value() ? spec->value()->data() : nullptr;
+          specs[num_specs].value_size = spec->value() ? spec->value()->size() : 0;
+          ++num_specs;
         }
-        num_specs = apply_backend_options(backend_name, options, num_options, specs, num_specs);
-        size_t blob_size = 0;
-        const uint8_t* blob = program.segment(d->segment(), &blob_size);
-        WickHostAllocator host{&allocator, [](void* ctx, size_t bytes, size_t alignment) -> void* {
-                                 return static_cast<MemoryAllocator*>(ctx)->allocate(bytes, alignment);
-                               }};
-        char error[512] = "";
-        WickStatus status = s.backend->init(blob, blob_size, specs, num_specs, &host, &s.handle, error, sizeof(error));
-        if (status != WICK_STATUS_OK) {
-          s.handle = nullptr;
-          return fail(status == WICK_STATUS_OUT_OF_MEMORY ? Error::OutOfMemory : Error::BackendFailed,
-                      "backend '%s' failed to initialize its delegate in method '%s': %s", backend_name, name_,
-                      status == WICK_STATUS_OUT_OF_MEMORY && error[0] == '\0' ? "out of memory" : error);
-        }
+        s.specs = specs;
+        s.num_specs = apply_backend_options(backend_name, options, num_options, specs, num_specs);
+        s.blob = program.segment(d->segment(), &s.blob_size);
         break;
       }
       case fb::InstructionKind::JumpFalse:
@@ -336,6 +343,57 @@ Error Method::load_steps(const Program& program, const void* method_ptr, MemoryA
     scratch_ = allocator.allocate(scratch_needed, kScratchAlignment);
     if (scratch_ == nullptr) return fail(Error::OutOfMemory, "allocator too small for %zu bytes of kernel scratch", scratch_needed);
     scratch_bytes_ = scratch_needed;
+  }
+  return init_delegates(allocator);
+}
+
+// Once everything else of the method is in place: each delegate's init runs
+// exactly once, taking its memory from `allocator`.
+Error Method::init_delegates(MemoryAllocator& allocator) {
+  WickHostAllocator host{&allocator, [](void* ctx, size_t bytes, size_t alignment) -> void* {
+                           return static_cast<MemoryAllocator*>(ctx)->allocate(bytes, alignment);
+                         }};
+  WickNamedData named_data{nullptr, [](void*, const char*, size_t* size) -> const uint8_t* {
+                             if (size != nullptr) *size = 0;
+                             return nullptr;  // programs carry no named data yet
+                           }};
+  uint32_t delegate_index = 0;
+  for (uint32_t pc = 0; pc < num_steps_; ++pc) {
+    Step& s = steps_[pc];
+    if (s.kind != fb::InstructionKind::DelegateCall) continue;
+    const char* backend_name = s.op_name;
+    char reason[256] = "";
+    if (s.backend->is_available != nullptr && !s.backend->is_available(s.backend->self, reason, sizeof(reason))) {
+      return fail(Error::BackendFailed, "backend '%s' is not available here: %s", backend_name, reason);
+    }
+    char error[512] = "";
+    if (s.backend->validate_blob != nullptr) {
+      WickStatus status =
+          s.backend->validate_blob(s.backend->self, s.blob, s.blob_size, s.compatibility, error, sizeof(error));
+      if (status != WICK_STATUS_OK) {
+        return fail(Error::BackendFailed, "backend '%s' cannot run delegate %u of method '%s': %s", backend_name,
+                    delegate_index, name_,
+                    error[0] ? error : (status == WICK_STATUS_INCOMPATIBLE_BLOB ? "the blob was made for another build"
+                                                                                 : "the blob is invalid"));
+      }
+    }
+    WickInitArgs args = {};
+    args.header = WICK_STRUCT_HEADER(WickInitArgs);
+    args.blob = s.blob;
+    args.blob_size = s.blob_size;
+    args.specs = s.specs;
+    args.num_specs = s.num_specs;
+    args.allocator = &host;
+    args.named_data = &named_data;
+    args.method_name = name_;
+    args.delegate_index = delegate_index++;
+    WickStatus status = s.backend->init(s.backend->self, &args, &s.handle, error, sizeof(error));
+    if (status != WICK_STATUS_OK) {
+      s.handle = nullptr;
+      return fail(status == WICK_STATUS_OUT_OF_MEMORY ? Error::OutOfMemory : Error::BackendFailed,
+                  "backend '%s' failed to initialize its delegate in method '%s': %s", backend_name, name_,
+                  status == WICK_STATUS_OUT_OF_MEMORY && error[0] == '\0' ? "out of memory" : error);
+    }
   }
   return Error::Ok;
 }
@@ -392,7 +450,8 @@ Error Method::run_delegate(const Step& step) {
     step.tensor_args[k] = WickTensorArg{t->data, static_cast<int32_t>(t->dtype), t->dim, t->sizes, t->capacity};
   }
   char error[512] = "";
-  WickStatus status = step.backend->execute(step.handle, step.tensor_args, static_cast<size_t>(step.num_args), error, sizeof(error));
+  WickStatus status = step.backend->execute(step.backend->self, step.handle, step.tensor_args,
+                                            static_cast<size_t>(step.num_args), error, sizeof(error));
   if (status != WICK_STATUS_OK) return fail(Error::BackendFailed, "backend '%s' failed: %s", step.op_name, error);
   // A backend may have written new output sizes; keep them within bounds.
   for (int k = 0; k < step.num_args; ++k) {
@@ -412,18 +471,27 @@ Error Method::execute() {
   KernelContext ctx;
   ctx.scratch = scratch_;
   ctx.scratch_bytes = scratch_bytes_;
+  const uint64_t method_event = trace_begin(name_, "method");
   uint32_t pc = 0;
   while (pc < num_steps_) {
     const Step& s = steps_[pc];
     Error err = Error::Ok;
     uint32_t next = pc + 1;
     switch (s.kind) {
-      case fb::InstructionKind::KernelCall:
+      case fb::InstructionKind::KernelCall: {
         if (s.has_symbolic_args) refresh_symbolic_lists(s);
         ctx.op_name = s.op_name;
+        const uint64_t event = trace_begin(s.op_name, "kernel");
         err = s.kernel->fn(ctx, s.args, s.num_args);
+        trace_end(event);
         break;
-      case fb::InstructionKind::DelegateCall: err = run_delegate(s); break;
+      }
+      case fb::InstructionKind::DelegateCall: {
+        const uint64_t event = trace_begin(s.op_name, "delegate");
+        err = run_delegate(s);
+        trace_end(event);
+        break;
+      }
       case fb::InstructionKind::JumpFalse: {
         const Value& cond = values_[s.a];
         bool truth = cond.is_tensor() ? (cond.tensor->numel() == 1 && *cond.tensor->data_as<const uint8_t>() != 0)
@@ -446,9 +514,13 @@ Error Method::execute() {
       }
       default: err = fail(Error::Internal, "unknown instruction kind");
     }
-    if (err != Error::Ok) return with_context(err, name_, pc, s.op_name);
+    if (err != Error::Ok) {
+      trace_end(method_event);
+      return with_context(err, name_, pc, s.op_name);
+    }
     pc = next;
   }
+  trace_end(method_event);
   return Error::Ok;
 }
 

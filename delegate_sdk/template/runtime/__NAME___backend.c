@@ -1,8 +1,9 @@
-/* Runtime half of the '__NAME__' backend: pure C99 against wick/backend.h.
- * Parses the blob written by backend.py at init (every count and index
+/* Runtime half of the '__NAME__' backend: pure C99 against wick/backend.h
+ * (backend ABI 2). Checks the blob's compatibility string (validate_blob),
+ * parses the blob written by backend.py at init (every count and index
  * checked: a bad blob is an error, not a crash), then runs same-shape float32
- * add/sub/mul/relu. All memory comes from the host allocator at init;
- * execute allocates nothing. */
+ * add/sub/mul/relu, one traced event per op. All memory comes from the host
+ * allocator at init; execute allocates nothing. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,14 @@
 #include "wick/backend.h"
 
 #define EXPORT __attribute__((visibility("default")))
+
+/* Must equal what backend.py writes (COMPATIBILITY there): this build's
+ * version, blob format and target. A blob made for anything else is refused
+ * at load by validate_blob, not misread. */
+#define COMPATIBILITY "__NAME__ 0.1.0; blob WKTB 1; target host-cpu"
+
+/* The host services, received at registration (attach). */
+static const WickHostServices* g_host = NULL;
 
 enum { KIND_INPUT = 0, KIND_OUTPUT = 1, KIND_INTERMEDIATE = 2, KIND_CONSTANT = 3 };
 
@@ -38,7 +47,17 @@ static uint64_t read_u64(const uint8_t* p) {
   return v;
 }
 
-static int is_available(char* reason, size_t reason_size) {
+static WickStatus attach(void* self, const WickHostServices* host, char* error, size_t error_size) {
+  (void)self;
+  (void)error;
+  (void)error_size;
+  g_host = host;
+  wick_log(host, "__NAME__", WICK_LOG_DEBUG, "attached (" COMPATIBILITY ")");
+  return WICK_STATUS_OK;
+}
+
+static int is_available(void* self, char* reason, size_t reason_size) {
+  (void)self;
   (void)reason;
   (void)reason_size;
   return 1; /* plain C on the host CPU: always */
@@ -49,8 +68,24 @@ static WickStatus fail(char* error, size_t error_size, const char* message) {
   return WICK_STATUS_INVALID_ARGUMENT;
 }
 
-static WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* specs, size_t num_specs,
-                       const WickHostAllocator* alloc, void** handle, char* error, size_t error_size) {
+static WickStatus validate_blob(void* self, const uint8_t* blob, size_t size, const char* compatibility,
+                                char* error, size_t error_size) {
+  (void)self;
+  (void)blob;
+  (void)size;
+  if (strcmp(compatibility, COMPATIBILITY) == 0) return WICK_STATUS_OK;
+  snprintf(error, error_size, "the blob was made for \"%s\", but this runtime is \"%s\"; re-export the model "
+           "with the installed plugin", compatibility[0] ? compatibility : "(no compatibility string)", COMPATIBILITY);
+  return WICK_STATUS_INCOMPATIBLE_BLOB;
+}
+
+static WickStatus init(void* self, const WickInitArgs* args, void** handle, char* error, size_t error_size) {
+  const uint8_t* blob = args->blob;
+  const size_t size = args->blob_size;
+  const WickCompileSpec* specs = args->specs;
+  const size_t num_specs = args->num_specs;
+  const WickHostAllocator* alloc = args->allocator;
+  (void)self;
   /* This backend reads no compile spec or load-time option: name one rather than ignore it
      (a vendor backend checks its keys here, and lists them under runtime_options). */
   if (num_specs > 0) {
@@ -128,8 +163,12 @@ static WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* 
   return WICK_STATUS_OK;
 }
 
-static WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* error, size_t error_size) {
+static const char* const OP_NAMES[] = {"", "add", "sub", "mul", "relu"};
+
+static WickStatus execute(void* self, void* handle, WickTensorArg* args, size_t num_args, char* error,
+                          size_t error_size) {
   Delegate* d = (Delegate*)handle;
+  (void)self;
   if (num_args != (size_t)d->num_inputs + d->num_outputs) return fail(error, error_size, "wrong argument count");
   for (uint32_t i = 0; i < d->num_tensors; ++i) {
     if (d->kinds[i] != KIND_INPUT && d->kinds[i] != KIND_OUTPUT) continue;
@@ -147,20 +186,47 @@ static WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, ch
     const float* y = d->data[op->b];
     float* z = d->data[op->out];
     uint64_t n = d->numels[op->out];
+    /* A no-op unless a profiler listens (wick.runtime.trace()). */
+    uint64_t event = wick_event_begin(g_host, OP_NAMES[op->opcode]);
     switch (op->opcode) {
       case 1: for (uint64_t k = 0; k < n; ++k) z[k] = x[k] + y[k]; break;
       case 2: for (uint64_t k = 0; k < n; ++k) z[k] = x[k] - y[k]; break;
       case 3: for (uint64_t k = 0; k < n; ++k) z[k] = x[k] * y[k]; break;
       case 4: for (uint64_t k = 0; k < n; ++k) z[k] = x[k] > 0.0f ? x[k] : (x[k] != x[k] ? x[k] : 0.0f); break;
     }
+    if (event != 0) {
+      WickEventCounter elements = {"elements", (int64_t)n};
+      wick_event_end(g_host, event, &elements, 1);
+    }
   }
   return WICK_STATUS_OK;
 }
 
-static void destroy(void* handle) { (void)handle; /* memory belongs to the host allocator */ }
+static void destroy(void* self, void* handle) {
+  (void)self;
+  (void)handle; /* memory belongs to the host allocator */
+}
 
-static const char* info(void) { return "__NAME__: C reference backend on the host CPU"; }
+static WickStatus device_info(void* self, WickDeviceInfo* info) {
+  (void)self;
+  info->device = "host CPU (C reference)";
+  info->backend_version = "__NAME__ 0.1.0";
+  return WICK_STATUS_OK;
+}
 
-static const WickBackend kBackend = {WICK_BACKEND_ABI_VERSION, "__NAME__", is_available, init, execute, destroy, info};
+static const WickBackend2 kBackend = {
+    WICK_STRUCT_HEADER(WickBackend2),
+    0, /* min_host_minor: runs on any ABI 2.x host */
+    0,
+    "__NAME__",
+    NULL, /* self: no per-backend state */
+    attach,
+    is_available,
+    validate_blob,
+    init,
+    execute,
+    destroy,
+    device_info,
+};
 
-EXPORT const WickBackend* wick_backend_entry(void) { return &kBackend; }
+EXPORT const WickBackend2* wick_backend_entry2(void) { return &kBackend; }

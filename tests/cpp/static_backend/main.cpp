@@ -11,11 +11,11 @@
 #include "wick/runtime/platform.h"
 #include "wick/runtime/program.h"
 
-extern "C" const WickBackend* wick_backend_entry(void);
+extern "C" const WickBackend2* wick_backend_entry2(void);
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
-  if (wick::register_backend(wick_backend_entry(), "static") != wick::Error::Ok) {
+  if (wick::register_backend(wick_backend_entry2(), "static") != wick::Error::Ok) {
     std::fprintf(stderr, "register failed: %s\n", wick::last_error_message());
     return 1;
   }

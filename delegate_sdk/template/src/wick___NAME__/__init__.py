@@ -11,7 +11,7 @@ from wick.delegate_sdk import PluginDescriptor, hookimpl
 NAME = "__NAME__"
 VERSION = "0.1.0"
 # The SDK API this plugin was written against; Wick refuses another major.
-SDK_API_VERSION = "1.0"
+SDK_API_VERSION = "1.1"
 RUNTIME_LIBRARY = os.path.join(os.path.dirname(__file__), "libwick___NAME___runtime.so")
 
 

@@ -19,7 +19,11 @@ import torch
 
 from wick.delegate_sdk import Backend, PartitionResult, Partitioner, PreprocessResult, group_supported_nodes
 
-NAME = "__NAME__"
+from . import NAME, VERSION
+
+# What this build's blobs need, checked by the runtime half (validate_blob,
+# COMPATIBILITY in runtime/__NAME___backend.c) before it reads a blob.
+COMPATIBILITY = f"{NAME} {VERSION}; blob WKTB 1; target host-cpu"
 OPCODES = {
     torch.ops.aten.add.Tensor: 1,
     torch.ops.aten.sub.Tensor: 2,
@@ -101,4 +105,5 @@ class ElementwiseBackend(Backend):
             blob += struct.pack("<IIII", *op)
         blob += b"\0" * (data_offset - len(blob))
         blob += data
-        return PreprocessResult(bytes(blob), {"ops": [str(n.target) for n in subgraph.nodes()]})
+        return PreprocessResult(bytes(blob), {"ops": [str(n.target) for n in subgraph.nodes()]},
+                                compatibility=COMPATIBILITY)

@@ -23,15 +23,31 @@ class MemoryAllocator {
     return static_cast<T*>(allocate(sizeof(T) * count, alignof(T) > 16 ? alignof(T) : 16));
   }
 
-  size_t used() const { return used_; }
+  // Optional: where more memory comes from once the buffer is exhausted (a
+  // host's heap, at load time). `refill` returns a block of at least
+  // `min_bytes` and sets `*got` to its size, or returns null. Without one the
+  // buffer is all there is, as on a target without a heap.
+  using Refill = void* (*)(void* context, size_t min_bytes, size_t* got);
+  void set_refill(Refill refill, void* context) {
+    refill_ = refill;
+    refill_context_ = context;
+  }
+
+  // Bytes handed out (across refills) and the size of the current block.
+  size_t used() const { return used_total_ + used_; }
   size_t requested() const { return requested_; }
   size_t capacity() const { return size_; }
 
  private:
+  void* take(size_t bytes, size_t alignment);
+
   uint8_t* base_;
   size_t size_;
   size_t used_ = 0;
+  size_t used_total_ = 0;  // of blocks before the current one
   size_t requested_ = 0;
+  Refill refill_ = nullptr;
+  void* refill_context_ = nullptr;
 };
 
 }  // namespace wick

@@ -44,6 +44,9 @@ class Method {
   // Loads method `index` of `program`. Fails with KernelNotFound naming the
   // operator and dtype, BackendNotFound naming the backend, OutOfMemory when
   // `allocator` is too small (allocator.requested() then tells how much).
+  // Each delegate's backend init() runs once, last, after all of the
+  // method's own bookkeeping is allocated; its memory comes from `allocator`
+  // too (a host that can give more memory sets MemoryAllocator's refill).
   Error load(const Program& program, size_t index, MemoryAllocator& allocator, void* arena, size_t arena_size,
              const BackendOption* options = nullptr, size_t num_options = 0);
 
@@ -68,6 +71,7 @@ class Method {
                     size_t arena_size);
   Error load_steps(const Program& program, const void* method, MemoryAllocator& allocator,
                    const BackendOption* options, size_t num_options);
+  Error init_delegates(MemoryAllocator& allocator);
   void refresh_symbolic_lists(const Step& step);
   Error run_delegate(const Step& step);
   void release_delegates();

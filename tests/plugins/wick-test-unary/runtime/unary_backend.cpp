@@ -1,4 +1,6 @@
-// Runtime half of the test_unary backend, in C++ behind the C ABI.
+// Runtime half of the test_unary backend, in C++ behind the C ABI -- ABI 1:
+// built against the frozen v1 header (tests/abi_v1), it is the backend that
+// proves an ABI 2 runtime still loads and runs ABI 1 binaries.
 // Blob: "UNRY", u32 opcode (1 relu, 2 hardtanh, 3 neg), f32 lo, f32 hi.
 // Compile spec "fail_init" = "1" makes init fail (to test that path).
 #include <cmath>
