@@ -135,3 +135,24 @@ def test_mutated_corpus_never_crashes_wick_run(program, wick_run, tmp_path):
         assert res.returncode in (0, 1), f"wick-run died with {res.returncode}: {res.stderr}"
         if res.returncode == 1:
             assert res.stderr.startswith("wick-run: "), res.stderr
+
+
+def test_misaligned_int64_sizes_are_refused(program):
+    """A fuzzer finding: the flatbuffers verifier checks a vector's length
+    field, not the alignment of 8-byte elements; reading them misaligned is
+    undefined behaviour. Point the input tensor's sizes 4 bytes further."""
+    from wick.fb import Program as FbProgram
+    from wick.fb import Tensor as FbTensor
+
+    data = bytearray(program)
+    method = FbProgram.Program.GetRootAs(bytes(data), 0).Methods(0)
+    value = method.Values(method.Inputs(0))
+    tensor = FbTensor.Tensor()
+    table = value.Kind()
+    tensor.Init(table.Bytes, table.Pos)
+    field = tensor._tab.Pos + tensor._tab.Offset(6)  # the `sizes` field: a uoffset to the vector
+    uoffset = int.from_bytes(data[field:field + 4], "little")
+    assert (field + uoffset + 4) % 8 == 0  # elements 8-byte aligned as written
+    data[field:field + 4] = (uoffset + 4).to_bytes(4, "little")
+    with pytest.raises(wick.WickError, match="tensor sizes are misaligned"):
+        wick.runtime.load(bytes(data), verify_checksums=False)
