@@ -135,3 +135,57 @@ def test_mutated_corpus_never_crashes_wick_run(program, wick_run, tmp_path):
         assert res.returncode in (0, 1), f"wick-run died with {res.returncode}: {res.stderr}"
         if res.returncode == 1:
             assert res.stderr.startswith("wick-run: "), res.stderr
+
+
+def test_misaligned_int64_sizes_are_refused(program):
+    """A fuzzer finding: the flatbuffers verifier checks a vector's length
+    field, not the alignment of 8-byte elements; reading them misaligned is
+    undefined behaviour. Point the input tensor's sizes 4 bytes further."""
+    from wick.fb import Program as FbProgram
+    from wick.fb import Tensor as FbTensor
+
+    data = bytearray(program)
+    method = FbProgram.Program.GetRootAs(bytes(data), 0).Methods(0)
+    value = method.Values(method.Inputs(0))
+    tensor = FbTensor.Tensor()
+    table = value.Kind()
+    tensor.Init(table.Bytes, table.Pos)
+    field = tensor._tab.Pos + tensor._tab.Offset(6)  # the `sizes` field: a uoffset to the vector
+    uoffset = int.from_bytes(data[field:field + 4], "little")
+    assert (field + uoffset + 4) % 8 == 0  # elements 8-byte aligned as written
+    data[field:field + 4] = (uoffset + 4).to_bytes(4, "little")
+    with pytest.raises(wick.WickError, match="tensor sizes are misaligned"):
+        wick.runtime.load(bytes(data), verify_checksums=False)
+
+
+def test_a_huge_convolution_padding_is_an_error_not_an_overflow(program):
+    """A fuzzer finding: a padding near 2^61 overflowed the convolution's
+    scratch-size arithmetic at load (undefined behaviour). Set the conv's
+    padding list to 2^40."""
+    from wick.fb import IntList as FbIntList
+    from wick.fb import KernelCall as FbKernelCall
+    from wick.fb import Program as FbProgram
+    from wick.fb.InstructionKind import InstructionKind
+
+    data = bytearray(program)
+    method = FbProgram.Program.GetRootAs(bytes(data), 0).Methods(0)
+    for i in range(method.InstructionsLength()):
+        ins = method.Instructions(i)
+        if ins.KindType() != InstructionKind.KernelCall:
+            continue
+        call = FbKernelCall.KernelCall()
+        table = ins.Kind()
+        call.Init(table.Bytes, table.Pos)
+        if method.Operators(call.OpIndex()).Name() == b"aten::convolution.out":
+            break
+    else:
+        pytest.fail("no convolution in the program")
+    padding = FbIntList.IntList()
+    table = method.Values(call.Args(4)).Kind()
+    padding.Init(table.Bytes, table.Pos)
+    assert padding.ItemsAsNumpy().tolist() == [1, 1]
+    start = padding._tab.Vector(padding._tab.Offset(4))
+    data[start:start + 16] = (1 << 40).to_bytes(8, "little") * 2
+    method = wick.runtime.load(bytes(data), verify_checksums=False).method("forward")
+    with pytest.raises(wick.WickError, match="stride, padding and dilation must be at most 1048576"):
+        method(INPUT)

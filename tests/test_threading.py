@@ -2,13 +2,14 @@
 its calls, so every output equals the single-threaded one; independent
 method instances run in parallel, each in its own memory.
 
-`backend` is parametrized so a plugin's suite can run the same checks on its
-delegates: "portable" runs the program undelegated; any other name lowers to
-that backend and is skipped when its plugin is not installed.
+`backend` is parametrized so the same checks run on a plugin's delegates:
+"portable" runs the program undelegated; WICK_TEST_BACKENDS=xnnpack,vulkan
+adds those backends (skipped when a plugin is not installed).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -19,6 +20,7 @@ import wick
 
 THREADS = 8
 CALLS = 2_000
+BACKENDS = ["portable", *filter(None, os.environ.get("WICK_TEST_BACKENDS", "").split(","))]
 
 
 class SmallNet(torch.nn.Module):
@@ -80,7 +82,7 @@ def expected_outputs(data: bytes) -> list[np.ndarray]:
     return outs
 
 
-@pytest.mark.parametrize("backend", ["portable"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_threads_sharing_one_method_get_single_threaded_outputs(backend):
     data = export_program(backend)
     expected = expected_outputs(data)
@@ -98,7 +100,7 @@ def test_threads_sharing_one_method_get_single_threaded_outputs(backend):
     assert mismatches == [0] * THREADS
 
 
-@pytest.mark.parametrize("backend", ["portable"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_independent_instances_run_in_parallel_with_single_threaded_outputs(backend):
     data = export_program(backend)
     expected = expected_outputs(data)

@@ -13,6 +13,12 @@ namespace {
 // a + b <= limit, without overflow.
 bool fits(uint64_t a, uint64_t b, uint64_t limit) { return a <= limit && b <= limit - a; }
 
+// The flatbuffers verifier checks a vector's length field (4-byte aligned)
+// but not its elements: a crafted file can misalign a vector of 8-byte
+// values, which the runtime and kernels read in place. The buffer itself is
+// 8-byte aligned (Program::load), so the address tells.
+bool aligned8(const void* elements) { return reinterpret_cast<uintptr_t>(elements) % 8 == 0; }
+
 Error bad(const char* what, const char* method, uint32_t index) {
   return fail(Error::InvalidProgram, "program file is corrupt: %s (method '%s', item %u)", what, method, index);
 }
@@ -22,6 +28,7 @@ Error verify_tensor(const fb::Program* program, const fb::Method* method, const 
   const char* name = method->name()->c_str();
   if (t->dtype() < fb::ScalarType::MIN || t->dtype() > fb::ScalarType::MAX) return bad("unknown tensor dtype", name, id);
   if (t->sizes() == nullptr) return bad("tensor without sizes", name, id);
+  if (!aligned8(t->sizes()->data())) return bad("tensor sizes are misaligned", name, id);
   uint32_t dim = t->sizes()->size();
   if (dim > static_cast<uint32_t>(kMaxDims)) return bad("tensor rank above the runtime's maximum", name, id);
   if (t->dim_order() != nullptr) {
@@ -80,6 +87,7 @@ Error verify_value(const fb::Program* program, const fb::Method* method, uint32_
     case fb::ValueKind::IntList: {
       const fb::IntList* list = v->kind_as_IntList();
       if (list->items() == nullptr) return bad("int list without items", name, id);
+      if (!aligned8(list->items()->data())) return bad("int list items are misaligned", name, id);
       if (list->items()->size() > 1024) return bad("int list longer than 1024 items", name, id);
       if (list->refs() != nullptr) {
         if (list->refs()->size() != list->items()->size()) return bad("int list refs length differs", name, id);
@@ -98,6 +106,7 @@ Error verify_value(const fb::Program* program, const fb::Method* method, uint32_
     }
     case fb::ValueKind::DoubleList:
       if (v->kind_as_DoubleList()->items() == nullptr) return bad("float list without items", name, id);
+      if (!aligned8(v->kind_as_DoubleList()->items()->data())) return bad("float list items are misaligned", name, id);
       return Error::Ok;
     case fb::ValueKind::BoolList:
       if (v->kind_as_BoolList()->items() == nullptr) return bad("bool list without items", name, id);

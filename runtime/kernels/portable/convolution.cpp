@@ -38,6 +38,8 @@ Error spatial_list(KernelContext& ctx, Value* const* args, int i, int spatial, c
   return Error::Ok;
 }
 
+constexpr int64_t kMaxConvParam = int64_t(1) << 20;
+
 Error parse(KernelContext& ctx, Value* const* args, int num_args, ConvParams* p) {
   WICK_TRY(check_num_args(ctx, num_args, 10));
   WICK_TRY(get_tensor(ctx, args, 0, &p->input));
@@ -75,6 +77,12 @@ Error parse(KernelContext& ctx, Value* const* args, int num_args, ConvParams* p)
       return fail(Error::InvalidArgument, "%s: stride and dilation must be positive and padding non-negative",
                   ctx.op_name);
     }
+    // Bounded so that no shape arithmetic below can overflow (sizes are at
+    // most 2^40, checked at load); no real convolution comes near.
+    if (stride[k] > kMaxConvParam || dil[k] > kMaxConvParam || pad[k] > kMaxConvParam) {
+      return fail(Error::InvalidArgument, "%s: stride, padding and dilation must be at most %lld", ctx.op_name,
+                  static_cast<long long>(kMaxConvParam));
+    }
   }
   p->N = in.sizes[0];
   p->C = in.sizes[1];
@@ -93,7 +101,10 @@ Error parse(KernelContext& ctx, Value* const* args, int num_args, ConvParams* p)
     p->KW = w.sizes[2];
     p->sH = 1, p->sW = stride[0], p->pH = 0, p->pW = pad[0], p->dH = 1, p->dW = dil[0];
   }
-  if (p->groups <= 0) return fail(Error::InvalidArgument, "%s: groups must be positive", ctx.op_name);
+  if (p->groups <= 0 || p->groups > kMaxConvParam) {
+    return fail(Error::InvalidArgument, "%s: groups must be in [1, %lld]", ctx.op_name,
+                static_cast<long long>(kMaxConvParam));
+  }
   if (p->C != p->Cg * p->groups) {
     return fail(Error::InvalidArgument,
                 "%s: input of shape %s has %lld channels, but weight %s with groups=%lld expects %lld", ctx.op_name,
@@ -132,6 +143,14 @@ size_t col_bytes(const ConvParams& p) {
 
 size_t needed_scratch(const ConvParams& p) {
   if (is_depthwise(p)) return 0;
+  // A crafted file's shapes can ask for more than any memory holds; say so
+  // (the method's load then fails for want of memory) before the products
+  // below could overflow.
+  constexpr int64_t kLimit = int64_t(1) << 46;
+  const int64_t patch = p.Cg * p.KH * p.KW;  // weight elements per group: bounded by the weight's size
+  if (p.OH > kLimit / (p.OW > 0 ? p.OW : 1)) return SIZE_MAX;
+  const int64_t columns = p.OH * p.OW;
+  if (patch > 0 && columns > kLimit / patch) return SIZE_MAX;
   const int64_t OCg = p.OC / p.groups;
   if (is_pointwise(p)) return gemm_scratch_bytes(OCg, p.OH * p.OW, p.Cg);
   return col_bytes(p) + gemm_scratch_bytes(OCg, p.OH * p.OW, p.Cg * p.KH * p.KW);
