@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -46,6 +47,17 @@ def git_commit(path: str | None) -> str | None:
     return None
 
 
+def file_sha256(path: str | None) -> str | None:
+    """sha256 of a file's bytes (a runtime library), or None when there is none."""
+    if not path or not os.path.isfile(path):
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def collect(backend: dict, worker_env: dict) -> dict:
     import wick
     from wick import runtime
@@ -59,6 +71,9 @@ def collect(backend: dict, worker_env: dict) -> dict:
         "sdk_api_version": SDK_API_VERSION,
         "program_schema_version": runtime.SCHEMA_VERSION,
         "backend_abi_version": runtime.BACKEND_ABI_VERSION,
+        # The Wick runtime that ran the cases (its Python module holds it).
+        "wick_runtime": runtime._runtime.__file__,
+        "wick_runtime_sha256": file_sha256(runtime._runtime.__file__),
         "torch_version": worker_env.get("torch"),
         "python_version": platform.python_version(),
         "machine": {"platform": platform.platform(), "arch": platform.machine(), "cpu": _cpu_model(),

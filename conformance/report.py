@@ -542,6 +542,8 @@ def render_html(rep: dict) -> str:
     out.append("<h2>Environment</h2><table>")
     rows = [("backend", f"{b['name']} {b['version']}"), ("package", f"{b['package']} {b['package_version']}"),
             ("backend SDK API version", b["sdk_api_version"]), ("runtime library", b["runtime_library"]),
+            ("runtime library sha256", b.get("runtime_library_sha256") or "none"),
+            ("Wick runtime sha256", env.get("wick_runtime_sha256") or "unknown"),
             ("available here", f"{b['available']}" + (f" ({b['unavailable_reason']})" if b["unavailable_reason"]
                                                       else "")),
             ("device", b["device"]), ("Wick version", env["wick_version"]), ("Wick SDK API version",

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import catalog as _catalog
+from .environment import file_sha256
 from .worker import FAIL
 
 DEFAULT_TIMEOUT_S = 60.0
@@ -275,6 +276,8 @@ def backend_info(name: str) -> dict:
     d = p.descriptor
     return {"name": d.name, "version": d.version, "sdk_api_version": d.sdk_api_version, "package": p.distribution,
             "package_version": p.distribution_version, "runtime_library": d.runtime_library,
+            # Ties the certificate to the binary that was tested.
+            "runtime_library_sha256": file_sha256(d.runtime_library),
             "description": d.description, "capabilities": d.capabilities}
 
 

@@ -9,6 +9,7 @@ test_delegate_sdk.py."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import os
@@ -21,6 +22,7 @@ import pytest
 import torch
 
 from wick import plugins
+from wick.delegate_sdk import SDK_API_VERSION
 from wick.new_backend import generate
 
 HERE = os.path.dirname(__file__)
@@ -92,7 +94,12 @@ def test_faulty_backend_fails_with_exactly_its_two_bad_ops_in_json(faulty_run):
                                            "aten.relu.default", "aten.sigmoid.default")}
     env = rep["environment"]
     assert env["backend"]["name"] == "test_faulty" and env["backend"]["version"] == "0.1.0"
-    assert env["backend"]["sdk_api_version"] == "1.0" and env["sdk_api_version"] == "1.0"
+    assert env["backend"]["sdk_api_version"] == "1.0" and env["sdk_api_version"] == SDK_API_VERSION
+    # The certificate names the binaries it tested.
+    library = env["backend"]["runtime_library"]
+    assert env["backend"]["runtime_library_sha256"] == hashlib.sha256(open(library, "rb").read()).hexdigest()
+    assert env["backend"]["package_version"] == "0.1.0"
+    assert env["wick_runtime_sha256"] == hashlib.sha256(open(env["wick_runtime"], "rb").read()).hexdigest()
     assert env["wick_version"] and env["machine"]["cpu_count"] and env["date"]
     assert rep["tolerance"]["mode"] == "strict" and rep["scope"].startswith("filtered")
 

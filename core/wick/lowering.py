@@ -155,12 +155,22 @@ def _lower_method(name: str, ep: torch.export.ExportedProgram, resolved: list[tu
     # After fusing: the placeholders keep their order (and so their input
     # specs), but not necessarily the node objects they had before.
     lifted = lifted_constants(ep)
+    folded: dict[torch.fx.Node, torch.Tensor | None] = {}
+    absorbed: dict[torch.fx.Node, str] = {}  # folded node -> the backend holding its value
     records = []
     for index, (bname, backend, specs, nodes) in enumerate(plans):
         call = next(n for n in gm.graph.nodes if n.op == "call_module" and n.target == f"wick_delegate_{index}")
         sub: torch.fx.GraphModule = getattr(gm, call.target)
         inputs = list(call.args)
-        constants = {i: lifted[a] for i, a in enumerate(inputs) if a in lifted}
+        # A weight reaches preprocess as a constant even when the graph
+        # transforms it first (a linear's transposed weight, a cast): what is
+        # computed from constants only is folded here, so a backend need not
+        # claim the transpose to pre-pack its weights.
+        constants = {}
+        for i, a in enumerate(inputs):
+            value = _constant_value(a, lifted, folded)
+            if value is not None:
+                constants[i] = value
         out_node = next(n for n in sub.graph.nodes if n.op == "output")
         outs = out_node.args[0]
         subgraph = DelegateSubgraph(
@@ -169,6 +179,9 @@ def _lower_method(name: str, ep: torch.export.ExportedProgram, resolved: list[tu
         result = backend.preprocess(subgraph, specs)
         target = DelegateCallTarget(bname, index)
         runtime_inputs = [a for i, a in enumerate(inputs) if i not in constants]
+        for i in constants:
+            if folded.get(inputs[i]) is not None:
+                absorbed[inputs[i]] = bname
         with gm.graph.inserting_before(call):
             new = gm.graph.call_function(target, tuple(runtime_inputs))
         new.meta["val"] = tuple(subgraph.output_metas)
@@ -185,9 +198,56 @@ def _lower_method(name: str, ep: torch.export.ExportedProgram, resolved: list[tu
             node=new, backend=bname, blob=bytes(result.blob), compile_specs=stored_specs,
             inputs=runtime_inputs, output_metas=list(subgraph.output_metas),
             ops=[_op_name(n) for n in subgraph.nodes()], debug_map=dict(result.debug_map)))
+    _erase_folded(gm, absorbed, report.assignments[name])
     gm.graph.lint()
     gm.recompile()
     return records
+
+
+# Ops never folded: their result is not a function of their inputs alone.
+_NOT_FOLDABLE = ("rand", "normal", "bernoulli", "dropout", "empty", "uniform", "multinomial")
+_MAX_FOLDED_ELEMENTS = 1 << 26
+
+
+def _constant_value(node: Any, lifted: dict, cache: dict) -> torch.Tensor | None:
+    """The value of `node` when the graph computes it from constants only
+    (parameters, buffers, lifted constants), evaluated now; else None."""
+    if not isinstance(node, torch.fx.Node):
+        return None
+    if node in lifted:
+        return lifted[node]
+    if node in cache:
+        return cache[node]
+    cache[node] = None
+    schema = getattr(node.target, "_schema", None)
+    if node.op != "call_function" or schema is None or schema.is_mutable or \
+            any(word in schema.name for word in _NOT_FOLDABLE):
+        return None
+    inputs = [a for a in node.all_input_nodes]
+    if not inputs or any(_constant_value(a, lifted, cache) is None for a in inputs):
+        return None
+    val = node.meta.get("val")
+    if not isinstance(val, torch.Tensor) or val.numel() > _MAX_FOLDED_ELEMENTS:
+        return None
+    args, kwargs = torch.fx.node.map_arg((node.args, node.kwargs), lambda n: _constant_value(n, lifted, cache))
+    with torch.no_grad():
+        value = node.target(*args, **kwargs)
+    cache[node] = value if isinstance(value, torch.Tensor) else None
+    return cache[node]
+
+
+def _erase_folded(gm: torch.fx.GraphModule, absorbed: dict[torch.fx.Node, str],
+                  assignments: dict[str, str]) -> None:
+    """Removes folded computations no one uses any more (their users were
+    delegates that now hold the result as a constant); the partition report
+    credits them to the backend that took them."""
+    for node in reversed(list(gm.graph.nodes)):
+        if node in absorbed and node.op == "call_function" and not node.users:
+            if node.name in assignments:
+                assignments[node.name] = absorbed[node]
+            for source in node.all_input_nodes:  # a chain (cast, then transpose) goes as a whole
+                absorbed.setdefault(source, absorbed[node])
+            gm.graph.erase_node(node)
 
 
 def to_edge_and_lower(programs: Any, backends: Sequence[Any] = (),

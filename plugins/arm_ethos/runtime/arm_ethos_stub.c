@@ -23,29 +23,36 @@ static const char kWhy[] =
     "TOSA reference model needs Python (run this program from Python with wick-arm-ethos installed); "
     "Ethos-U NPU not present";
 
-static int is_available(char* reason, size_t reason_size) {
+static int is_available(void* self, char* reason, size_t reason_size) {
+  (void)self;
   snprintf(reason, reason_size, "%s", kWhy);
   return 0;
 }
 
-static WickStatus init(const uint8_t* blob, size_t blob_size, const WickCompileSpec* specs, size_t num_specs,
-                       const WickHostAllocator* allocator, void** handle, char* error, size_t error_size) {
-  (void)blob, (void)blob_size, (void)specs, (void)num_specs, (void)allocator;
+static WickStatus init(void* self, const WickInitArgs* args, void** handle, char* error, size_t error_size) {
+  (void)self, (void)args;
   *handle = NULL;
   snprintf(error, error_size, "arm_ethos: %s", kWhy);
   return WICK_STATUS_UNSUPPORTED;
 }
 
-static WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* error, size_t error_size) {
-  (void)handle, (void)args, (void)num_args;
+static WickStatus execute(void* self, void* handle, WickTensorArg* args, size_t num_args, char* error,
+                          size_t error_size) {
+  (void)self, (void)handle, (void)args, (void)num_args;
   snprintf(error, error_size, "arm_ethos: %s", kWhy);
   return WICK_STATUS_UNSUPPORTED;
 }
 
-static void destroy(void* handle) { (void)handle; }
+static WickStatus device_info(void* self, WickDeviceInfo* info) {
+  (void)self;
+  info->device = "arm_ethos stub: TOSA reference model (host) needs Python; Ethos-U NPU (not present)";
+  return WICK_STATUS_OK;
+}
 
-static const char* info(void) { return "arm_ethos stub: TOSA reference model (host) needs Python; Ethos-U NPU (not present)"; }
+/* Backend ABI 2; runs on any 2.x host. */
+static const WickBackend2 kBackend = {
+    WICK_STRUCT_HEADER(WickBackend2), 0, 0, "arm_ethos", NULL, NULL, is_available, NULL, init, execute, NULL,
+    device_info,
+};
 
-static const WickBackend kBackend = {WICK_BACKEND_ABI_VERSION, "arm_ethos", is_available, init, execute, destroy, info};
-
-EXPORT const WickBackend* wick_backend_entry(void) { return &kBackend; }
+EXPORT const WickBackend2* wick_backend_entry2(void) { return &kBackend; }

@@ -1,5 +1,8 @@
-// Runtime half of the 'vulkan' backend behind Wick's C ABI (wick/backend.h).
+// Runtime half of the 'vulkan' backend behind Wick's C ABI (wick/backend.h,
+// backend ABI 2).
 //
+// validate_blob(): the plan version the AOT half wrote in the compatibility
+// string must be one this runtime reads.
 // init(): verifies the plan (schema/vulkan_plan.fbs), creates the device
 // buffers (weights, arena) and the host staging buffers, uploads the weights
 // once, builds one compute pipeline per shader the plan uses, and records
@@ -7,6 +10,8 @@
 // after it, arena -> outputs staging.
 // execute(): memcpy into the mapped input staging buffer, submit the
 // recorded command buffer, wait on a fence, memcpy out. No host allocation.
+// With a profiler listening (host services), each phase is a traced event:
+// upload, gpu (submit and wait), download, with byte counters.
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -35,6 +40,13 @@ constexpr uint32_t kMaxBindings = 4;
 constexpr uint32_t kPushWords = 32;
 // How long one execute may take before it is reported as a hang (ns).
 constexpr uint64_t kFenceTimeoutNs = 120ull * 1000 * 1000 * 1000;
+
+#ifndef WICK_VULKAN_VERSION
+#define WICK_VULKAN_VERSION "unknown"
+#endif
+
+// The host services, received at registration (attach); null before.
+const WickHostServices* g_host = nullptr;
 
 struct Buffer {
   VkBuffer buffer = VK_NULL_HANDLE;
@@ -206,7 +218,7 @@ bool region_ok(const fb::Region* r, uint64_t weights_size, uint64_t arena_size) 
   return r->size() > 0 && r->offset() <= limit && r->size() <= limit - r->offset();
 }
 
-void destroy(void* handle);
+void destroy_handle(void* handle);
 
 WickStatus init_plan(Handle* h, const fb::Plan* plan, const WickHostAllocator* allocator, char* error,
                      size_t error_size) {
@@ -467,6 +479,8 @@ WickStatus init_plan(Handle* h, const fb::Plan* plan, const WickHostAllocator* a
   VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   VK_CHECK(vk.vkBeginCommandBuffer(h->commands, &bi), "vkBeginCommandBuffer");
   VkCommandBuffer cb = h->commands;
+  uint64_t event = wick_event_begin(g_host, "upload");
+  int64_t uploaded = 0;
   for (uint32_t i = 0; i < h->num_inputs; ++i) {
     if (h->inputs[i].size == 0) continue;  // an argument the plan ignores
     VkBufferCopy c{h->inputs[i].staging, h->inputs[i].offset, h->inputs[i].size};
@@ -505,13 +519,36 @@ WickStatus init_plan(Handle* h, const fb::Plan* plan, const WickHostAllocator* a
   return WICK_STATUS_OK;
 }
 
-int is_available(char* reason, size_t reason_size) {
+WickStatus attach(void*, const WickHostServices* host, char*, size_t) {
+  g_host = host;
+  return WICK_STATUS_OK;
+}
+
+int is_available(void*, char* reason, size_t reason_size) {
   if (!load(reason, reason_size)) return 0;
   return 1;
 }
 
-WickStatus init(const uint8_t* blob, size_t blob_size, const WickCompileSpec* specs, size_t num_specs,
-                const WickHostAllocator* allocator, void** handle, char* error, size_t error_size) {
+// The compatibility string plan.py writes: "wick-vulkan <version>; plan WVKP <n>".
+WickStatus validate_blob(void*, const uint8_t*, size_t, const char* compatibility, char* error, size_t error_size) {
+  const char* plan = std::strstr(compatibility, "plan WVKP ");
+  if (plan == nullptr) return WICK_STATUS_OK;  // made before compatibility strings; init checks the plan itself
+  unsigned version = 0;
+  if (std::sscanf(plan, "plan WVKP %u", &version) == 1 && version >= kMinPlanVersion && version <= kPlanVersion) {
+    return WICK_STATUS_OK;
+  }
+  std::snprintf(error, error_size, "vulkan: the blob was made by \"%s\", whose plan this runtime (wick-vulkan %s) "
+                "cannot read (it reads plan versions %u to %u); export the model again with the installed wick-vulkan",
+                compatibility, WICK_VULKAN_VERSION, kMinPlanVersion, kPlanVersion);
+  return WICK_STATUS_INCOMPATIBLE_BLOB;
+}
+
+WickStatus init(void*, const WickInitArgs* args, void** handle, char* error, size_t error_size) {
+  const uint8_t* blob = args->blob;
+  const size_t blob_size = args->blob_size;
+  const WickCompileSpec* specs = args->specs;
+  const size_t num_specs = args->num_specs;
+  const WickHostAllocator* allocator = args->allocator;
   char request[128] = {0};
   for (size_t i = 0; i < num_specs; ++i) {
     if (std::strcmp(specs[i].key, "device") == 0) {
@@ -536,7 +573,7 @@ WickStatus init(const uint8_t* blob, size_t blob_size, const WickCompileSpec* sp
   h->dev = dev;
   WickStatus s = init_plan(h, fb::GetPlan(blob), allocator, error, error_size);
   if (s != WICK_STATUS_OK) {
-    destroy(h);
+    destroy_handle(h);
     return s;
   }
   *handle = h;
@@ -558,7 +595,7 @@ size_t nbytes(const WickTensorArg& a) {
   return n;
 }
 
-WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* error, size_t error_size) {
+WickStatus execute(void*, void* handle, WickTensorArg* args, size_t num_args, char* error, size_t error_size) {
   Handle* h = static_cast<Handle*>(handle);
   const Api& vk = api();
   if (h->dev->lost) {
@@ -580,6 +617,8 @@ WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* err
       return WICK_STATUS_INVALID_ARGUMENT;
     }
   }
+  uint64_t event = wick_event_begin(g_host, "upload");
+  int64_t uploaded = 0;
   for (uint32_t i = 0; i < h->num_inputs; ++i) {
     if (h->inputs[i].size == 0) continue;  // an argument the plan ignores
     if (nbytes(args[i]) != h->inputs[i].size) {
@@ -588,6 +627,11 @@ WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* err
       return WICK_STATUS_INVALID_ARGUMENT;
     }
     std::memcpy(static_cast<char*>(h->in_staging.mapped) + h->inputs[i].staging, args[i].data, h->inputs[i].size);
+    uploaded += static_cast<int64_t>(h->inputs[i].size);
+  }
+  if (event != 0) {
+    const WickEventCounter bytes{"bytes", uploaded};
+    wick_event_end(g_host, event, &bytes, 1);
   }
   for (uint32_t i = 0; i < h->num_outputs; ++i) {
     const WickTensorArg& a = args[h->num_inputs + i];
@@ -597,6 +641,8 @@ WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* err
       return WICK_STATUS_INVALID_ARGUMENT;
     }
   }
+  event = wick_event_begin(g_host, "gpu");
+  event = wick_event_begin(g_host, "gpu");
   VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   si.commandBufferCount = 1;
   si.pCommandBuffers = &h->commands;
@@ -613,14 +659,22 @@ WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* err
   }
   VK_CHECK(r, "vkWaitForFences");
   VK_CHECK(vk.vkResetFences(h->dev->device, 1, &h->fence), "vkResetFences");
+  wick_event_end(g_host, event, nullptr, 0);
+  event = wick_event_begin(g_host, "download");
+  int64_t downloaded = 0;
   for (uint32_t i = 0; i < h->num_outputs; ++i) {
     std::memcpy(args[h->num_inputs + i].data, static_cast<char*>(h->out_staging.mapped) + h->outputs[i].staging,
                 h->outputs[i].size);
+    downloaded += static_cast<int64_t>(h->outputs[i].size);
+  }
+  if (event != 0) {
+    const WickEventCounter bytes{"bytes", downloaded};
+    wick_event_end(g_host, event, &bytes, 1);
   }
   return WICK_STATUS_OK;
 }
 
-void destroy(void* handle) {
+void destroy_handle(void* handle) {
   if (handle == nullptr) return;
   Handle* h = static_cast<Handle*>(handle);
   const Api& vk = api();
@@ -643,13 +697,23 @@ void destroy(void* handle) {
   h->~Handle();  // the memory belongs to the runtime's allocator
 }
 
-const char* info() { return describe_default_device(); }
+void destroy(void*, void* handle) { destroy_handle(handle); }
 
-const WickBackend kBackend = {WICK_BACKEND_ABI_VERSION, "vulkan", is_available, init, execute, destroy, info};
+WickStatus device_info(void*, WickDeviceInfo* info) {
+  info->device = describe_default_device();
+  info->backend_version = "wick-vulkan " WICK_VULKAN_VERSION;
+  return WICK_STATUS_OK;
+}
+
+const WickBackend2 kBackend = {
+    WICK_STRUCT_HEADER(WickBackend2),
+    0,  // min_host_minor: any ABI 2.x host
+    0,       "vulkan", nullptr, attach, is_available, validate_blob, init, execute, destroy, device_info,
+};
 
 }  // namespace
 }  // namespace wick_vulkan
 
-extern "C" __attribute__((visibility("default"))) const WickBackend* wick_backend_entry() {
+extern "C" __attribute__((visibility("default"))) const WickBackend2* wick_backend_entry2() {
   return &wick_vulkan::kBackend;
 }

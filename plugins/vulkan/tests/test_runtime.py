@@ -96,23 +96,35 @@ def test_corrupt_blob_is_rejected_at_init(vulkan):
 
     lib = ctypes.CDLL(RUNTIME_LIBRARY)
 
-    class Backend(ctypes.Structure):
-        _fields_ = [("abi_version", ctypes.c_uint32), ("name", ctypes.c_char_p), ("is_available", ctypes.c_void_p),
-                    ("init", ctypes.c_void_p), ("execute", ctypes.c_void_p), ("destroy", ctypes.c_void_p),
-                    ("info", ctypes.c_void_p)]
+    class Header(ctypes.Structure):
+        _fields_ = [("size", ctypes.c_uint32), ("abi_major", ctypes.c_uint16), ("abi_minor", ctypes.c_uint16)]
+
+    class Backend(ctypes.Structure):  # WickBackend2 (backend ABI 2.0)
+        _fields_ = [("header", Header), ("min_host_minor", ctypes.c_uint16), ("reserved0", ctypes.c_uint16),
+                    ("name", ctypes.c_char_p), ("self", ctypes.c_void_p), ("attach", ctypes.c_void_p),
+                    ("is_available", ctypes.c_void_p), ("validate_blob", ctypes.c_void_p), ("init", ctypes.c_void_p),
+                    ("execute", ctypes.c_void_p), ("destroy", ctypes.c_void_p), ("device_info", ctypes.c_void_p)]
 
     class Allocator(ctypes.Structure):
         _fields_ = [("context", ctypes.c_void_p), ("allocate", ctypes.c_void_p)]
 
-    lib.wick_backend_entry.restype = ctypes.POINTER(Backend)
-    table = lib.wick_backend_entry().contents
-    init = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t,
-                            ctypes.POINTER(Allocator), ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p,
-                            ctypes.c_size_t)(table.init)
+    class InitArgs(ctypes.Structure):
+        _fields_ = [("header", Header), ("blob", ctypes.c_char_p), ("blob_size", ctypes.c_size_t),
+                    ("specs", ctypes.c_void_p), ("num_specs", ctypes.c_size_t),
+                    ("allocator", ctypes.POINTER(Allocator)), ("named_data", ctypes.c_void_p),
+                    ("method_name", ctypes.c_char_p), ("delegate_index", ctypes.c_uint32)]
+
+    lib.wick_backend_entry2.restype = ctypes.POINTER(Backend)
+    table = lib.wick_backend_entry2().contents
+    assert (table.header.abi_major, table.name) == (2, b"vulkan")
+    init = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(InitArgs), ctypes.POINTER(ctypes.c_void_p),
+                            ctypes.c_char_p, ctypes.c_size_t)(table.init)
     handle = ctypes.c_void_p()
     err = ctypes.create_string_buffer(512)
     blob = b"\x10\x00\x00\x00WVKP" + b"\xff" * 40
-    status = init(blob, len(blob), None, 0, ctypes.byref(Allocator()), ctypes.byref(handle), err, 512)
+    args = InitArgs(Header(ctypes.sizeof(InitArgs), 2, 0), blob, len(blob), None, 0, ctypes.pointer(Allocator()),
+                    None, b"forward", 0)
+    status = init(None, ctypes.byref(args), ctypes.byref(handle), err, 512)
     assert status != 0
     assert b"not a valid Vulkan plan" in err.value
 
@@ -124,3 +136,18 @@ def test_fraction_report_names_refused_ops(vulkan):
 
     program = wick.export(M(), (torch.randn(3, 5),), backends=["vulkan"])
     assert "not covered by the Vulkan shaders" in program.partition_report.to_text()
+
+
+def test_profiled_run_shows_the_vulkan_phases_inside_the_delegate_call(vulkan):
+    x, y = torch.randn(4, 8), torch.randn(4, 8)
+    method = wick.runtime.load(wick.export(AddRelu(), (x, y), backends=["vulkan"]).buffer).method()
+    method(x, y)
+    with wick.runtime.trace() as t:
+        (out,) = method(x, y)
+    torch.testing.assert_close(out, torch.relu(x + y))
+    (call,) = [e for e in t.events if e.category == "delegate"]
+    phases = [e for e in t.events if e.category == "vulkan"]
+    assert [e.name for e in phases] == ["upload", "gpu", "download"]
+    for e in phases:
+        assert e.depth == call.depth + 1 and call.begin_ns <= e.begin_ns <= e.end_ns <= call.end_ns
+    assert phases[0].counters == {"bytes": 2 * 4 * 8 * 4} and phases[2].counters == {"bytes": 4 * 8 * 4}

@@ -56,8 +56,6 @@ class EthosUPartitioner(Partitioner):
         from . import rules
 
         consts = _lifted_by_name(exported_program)
-        # preprocess() looks weights up by placeholder name (see EthosUBackend.preprocess).
-        self.backend.known_constants.update(consts)
         ok, reasons = rules.analyze(exported_program.graph_module, lambda n: n.name in consts,
                                     allow_float=self.specs["profile"] == "auto", claimable=claimable)
         return group_supported_nodes(exported_program, claimable,
@@ -78,42 +76,22 @@ def _lifted_by_name(ep: Any) -> dict[str, Any]:
 class EthosUBackend(Backend):
     name = NAME
 
-    def __init__(self) -> None:
-        self.known_constants: dict[str, Any] = {}
-
-    def _constants(self, subgraph: Any) -> tuple[dict[int, Any], set[int]]:
-        """The subgraph's constants, plus weights Wick passed as run-time
-        inputs. Wick 0.1's lowering keys its constant table by fx.Node before
-        fuse_by_partitions replaces the placeholder nodes, so
-        DelegateSubgraph.constants comes out empty and weights arrive as
-        inputs. They are recognized by name (recorded by the partitioner),
-        embedded in the TOSA graph, and ignored when passed at run time."""
-        constants = dict(subgraph.constants)
-        embedded: set[int] = set()
-        placeholders = [n for n in subgraph.graph_module.graph.nodes if n.op == "placeholder"]
-        for i, ph in enumerate(placeholders):
-            t = self.known_constants.get(ph.name)
-            meta = subgraph.input_metas[i]
-            if i in constants or t is None or tuple(t.shape) != tuple(meta.shape) or t.dtype != meta.dtype:
-                continue
-            constants[i] = t
-            embedded.add(i)
-        return constants, embedded
-
     def preprocess(self, subgraph: Any, compile_specs: Sequence[CompileSpec]) -> PreprocessResult:
         from . import blob, lower, toolchain
 
         specs = _specs(compile_specs)
-        constants, embedded = self._constants(subgraph)
+        # Weights, and what the graph computes from them only (a transpose, a
+        # cast), arrive here as constants: Wick folds those before cutting.
+        constants = subgraph.constants
         tosa, info = lower.lower(subgraph.graph_module, constants)
         toolchain.validate(tosa, info["profile"])
         ins = [(i, subgraph.input_metas[i]) for i in subgraph.runtime_inputs]
         meta: dict[str, Any] = {
             "format": 1,
             "tosa": {k: v for k, v in info.items() if k != "node_to_tosa"},
-            # Every run-time input Wick passes; "embedded" ones are weights already in the graph.
+            # Every run-time input Wick passes (weights are constants, in the graph).
             "inputs": [{"dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape),
-                        "embedded": i in embedded} for i, t in ins],
+                        "embedded": False} for i, t in ins],
             "outputs": [{"dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape)}
                         for t in subgraph.output_metas],
         }

@@ -21,7 +21,7 @@ from wick.delegate_sdk import PluginDescriptor, hookimpl
 NAME = "vulkan"
 VERSION = "0.2.0"
 # The SDK API this plugin was written against; Wick refuses another major.
-SDK_API_VERSION = "1.0"
+SDK_API_VERSION = "1.1"  # 1.1: PreprocessResult.compatibility
 RUNTIME_LIBRARY = os.path.join(os.path.dirname(__file__), "libwick_vulkan_runtime.so")
 
 

@@ -138,27 +138,6 @@ def constant_placeholders(ep: torch.export.ExportedProgram) -> set[str]:
     return names
 
 
-# Placeholder name -> tensor for the parameters, buffers and constants of the
-# program last partitioned. Wick's lowering (core/wick/lowering.py, at this
-# SDK version) hands preprocess() an empty DelegateSubgraph.constants, because
-# fuse_by_partitions rebuilds the graph and its Node-keyed constant lookup
-# misses; preprocess recovers the weights by name from here so that they are
-# uploaded once instead of passed as runtime arguments. Harmless once the core
-# fills `constants` (those come first).
-KNOWN_CONSTANTS: dict[str, torch.Tensor] = {}
-
-
-def remember_constants(ep: torch.export.ExportedProgram) -> None:
-    from torch.export.graph_signature import InputKind
-
-    state = {**ep.state_dict, **ep.constants}
-    placeholders = [n for n in ep.graph.nodes if n.op == "placeholder"]
-    KNOWN_CONSTANTS.clear()
-    for node, spec in zip(placeholders, ep.graph_signature.input_specs):
-        if spec.kind in (InputKind.PARAMETER, InputKind.BUFFER, InputKind.CONSTANT_TENSOR) and spec.target in state:
-            KNOWN_CONSTANTS[node.name] = state[spec.target]
-
-
 class VulkanPartitioner(Partitioner):
     backend_name = NAME
 
@@ -177,5 +156,4 @@ class VulkanPartitioner(Partitioner):
 
     def partition(self, exported_program, claimable) -> PartitionResult:
         constants = constant_placeholders(exported_program)
-        remember_constants(exported_program)
         return group_supported_nodes(exported_program, claimable, lambda n: refusal(n, constants, self.float16))

@@ -184,7 +184,7 @@ class Lowering:
         self.values: dict[torch.fx.Node, Any] = {}   # node -> TVal | torch.Tensor | list
         self.dispatches: list[Dispatch] = []
         self.inputs: list[Storage | None] = []   # None: an argument the plan ignores (a weight it embeds)
-        self.input_dtypes: list[torch.dtype] = []  # of every runtime argument, ignored ones included
+        self.input_dtypes: list[torch.dtype] = []  # of every runtime argument
         self.storages: list[Storage] = []
         self.weight_cache: dict[int, TVal] = {}
         self.fused: set[torch.fx.Node] = set()
@@ -261,18 +261,12 @@ class Lowering:
 
     # ---- the walk
     def run(self) -> None:
-        from .partitioner import KNOWN_CONSTANTS
-
         placeholders = [n for n in self.gm.graph.nodes if n.op == "placeholder"]
         for i, p in enumerate(placeholders):
-            known = KNOWN_CONSTANTS.get(p.name)
             if i in self.sg.constants:
+                # Weights (also transposed or cast ones: Wick folds those) are
+                # uploaded once, never runtime arguments.
                 self.values[p] = self.sg.constants[i]
-            elif known is not None and tuple(known.shape) == tuple(self.sg.input_metas[i].shape) and \
-                    known.dtype == self.sg.input_metas[i].dtype:
-                self.values[p] = known          # still passed at run time; the plan ignores it
-                self.inputs.append(None)
-                self.input_dtypes.append(known.dtype)
             else:
                 meta = self.sg.input_metas[i]
                 if meta.dtype not in ELEMENT_SIZE:
@@ -748,6 +742,13 @@ def _region(tv: TVal) -> tuple[int, int, int]:
     return (MEM_WEIGHTS if tv.storage.kind == "weight" else MEM_ARENA, tv.storage.offset, tv.storage.nbytes)
 
 
+def plan_version(lowering: Lowering) -> int:
+    """2 when anything is float16 (dispatch storage or an argument), else 1."""
+    f16 = any(d.storage == torch.float16 for d in lowering.dispatches) or \
+        any(t == torch.float16 for t in [*lowering.input_dtypes, *(tv.dtype for tv in lowering.outputs)])
+    return PLAN_VERSION_F16 if f16 else PLAN_VERSION_F32
+
+
 def serialize(lowering: Lowering) -> bytes:
     arena_bytes, weights = lowering.plan_memory()
     b = flatbuffers.Builder(1024 + len(weights))
@@ -777,10 +778,8 @@ def serialize(lowering: Lowering) -> bytes:
     arg_dtypes = [lowering.input_dtypes, [tv.dtype for tv in lowering.outputs]]
     input_dtypes, output_dtypes = (b.CreateNumpyVector(np.asarray([PLAN_DTYPE[t] for t in ts], dtype=np.uint8))
                                    for ts in arg_dtypes)
-    f16 = any(d.storage == torch.float16 for d in lowering.dispatches) or \
-        any(t == torch.float16 for ts in arg_dtypes for t in ts)
     b.StartObject(8)
-    b.PrependUint32Slot(0, PLAN_VERSION_F16 if f16 else PLAN_VERSION_F32, 1)
+    b.PrependUint32Slot(0, plan_version(lowering), 1)
     b.PrependUOffsetTRelativeSlot(1, weights_vec, 0)
     b.PrependUint64Slot(2, arena_bytes, 0)
     b.PrependUOffsetTRelativeSlot(3, inputs, 0)
@@ -808,4 +807,12 @@ class VulkanBackend(Backend):
             "shaders": {n: s for n, s in lowering.ops.items()},
             "arena_bytes": arena,
             "weight_bytes": sum(st.nbytes for st in lowering.storages if st.kind == "weight" and st.offset >= 0),
-        })
+        }, compatibility=compatibility(lowering))
+
+
+def compatibility(lowering: Lowering) -> str:
+    """What the runtime half checks before reading the blob (validate_blob in
+    runtime/vulkan_backend.cpp): this plugin's version and the plan version."""
+    from . import VERSION
+
+    return f"wick-vulkan {VERSION}; plan WVKP {plan_version(lowering)}"
