@@ -91,3 +91,18 @@ def test_a_file_without_checksums_loads_unverified(monkeypatch):
     old = wick.runtime.load(legacy)
     assert not old.has_checksums and wick.runtime.load(current).has_checksums
     np.testing.assert_allclose(np.asarray(old.method("forward")(x)[0]), model(x).detach().numpy(), rtol=1e-5)
+
+
+def test_wick_run_reports_a_damaged_segment_and_can_skip_the_check(exported, wick_run, tmp_path):
+    import subprocess
+
+    _, _, program, _ = exported("small_cnn")
+    data = bytearray(program.buffer)
+    start, end = constant_segment_range(bytes(data))
+    data[start + 100] ^= 0x01
+    path = tmp_path / "damaged.wick"
+    path.write_bytes(bytes(data))
+    res = subprocess.run([wick_run, str(path)], capture_output=True, text=True)
+    assert res.returncode == 1 and "segment 0 (constant tensors of method 'forward') fails its checksum" in res.stderr
+    res = subprocess.run([wick_run, str(path), "--no-verify-checksums"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
