@@ -170,8 +170,8 @@ def test_runtime_refuses_another_major_and_an_unmet_minor_naming_both(tmp_path):
     assert "needs Wick backend ABI 2.9 or newer, but this runtime implements ABI 2.0" in info.value.message
 
 
-def test_template_events_nest_inside_the_runtimes_events(site):
-    res = run_script(site, """
+def test_template_events_nest_inside_the_runtimes_events(site, tmp_path, wick_run):
+    res = run_script(site, f"""
         import torch, wick
 
         class M(torch.nn.Module):
@@ -179,7 +179,9 @@ def test_template_events_nest_inside_the_runtimes_events(site):
                 return torch.relu(x + y) * y, torch.nn.functional.hardtanh(x, -0.5, 0.5)
 
         x, y = torch.randn(4, 8), torch.randn(4, 8)
-        method = wick.runtime.load(wick.export(M(), (x, y), backends=["abi_tmpl"]).buffer).method()
+        program = wick.export(M(), (x, y), backends=["abi_tmpl"])
+        program.save({str(tmp_path / 'm.wick')!r})
+        method = wick.runtime.load(program.buffer).method()
         method(x, y)  # warm: the first run is not traced
         with wick.runtime.trace() as t:
             method(x, y)
@@ -198,6 +200,15 @@ def test_template_events_nest_inside_the_runtimes_events(site):
         assert e[0] == "2" and int(delegate[3]) <= int(e[3]) <= int(e[4]) <= int(delegate[4])
         assert e[5] == "32"
     assert any(e[1] == "kernel" and e[0] == "1" for e in events)  # hardtanh on the portable kernels
+    # The same events from the standalone runner.
+    lib = next(site.glob("wick_abi_tmpl/libwick_abi_tmpl_runtime.so"))
+    res = subprocess.run([wick_run, str(tmp_path / "m.wick"), "--backend-lib", str(lib), "--profile"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    profile = res.stdout.split("profile (one run")[1].splitlines()[1:]
+    assert [line.split()[:2] for line in profile if "abi_tmpl" in line.split()[0]] == \
+        [["abi_tmpl", "add"], ["abi_tmpl", "relu"], ["abi_tmpl", "mul"]]
+    assert all("elements=32" in line for line in profile if line.split()[0] == "abi_tmpl")
 
 
 def test_validate_blob_refuses_a_blob_made_for_another_build(site, tmp_path, wick_run):

@@ -162,11 +162,14 @@ def cmd_backends(args: argparse.Namespace) -> int:
             row["available"] = bool(native and native["available"])
             row["available_reason"] = why or (native["reason"] if native else "") or ""
             row["device"] = native["info"] if native else ""
+            row["backend_abi"] = native["abi"] if native else ""
         rows.append(row)
     if args.json:
         print(json.dumps({"sdk_api": _sdk_api(), "plugins": rows}, indent=2))
         return 0
-    print(f"Wick delegate SDK API {_sdk_api()}")
+    from . import runtime as _rt
+
+    print(f"Wick delegate SDK API {_sdk_api()}, backend ABI {_rt.BACKEND_ABI_VERSION} (also loads ABI 1)")
     if not rows:
         print("no backend plugins installed (entry-point group 'wick.backends')")
     for r in rows:
@@ -176,7 +179,8 @@ def cmd_backends(args: argparse.Namespace) -> int:
         here = "available here" if r["available"] else f"NOT available here: {r['available_reason']}"
         ops = r.get("capabilities", {}).get("ops")
         print(f"  {r['name']} {r['version']} (package {r['package']}, SDK API {r['sdk_api']}): {here}")
-        print(f"      runtime library: {r['runtime_library']}")
+        abi = f" (backend ABI {r['backend_abi']})" if r.get("backend_abi") else ""
+        print(f"      runtime library: {r['runtime_library']}{abi}")
         if r.get("device"):
             print(f"      device: {r['device']}")
         if ops:

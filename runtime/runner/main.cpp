@@ -20,6 +20,7 @@
 #include "../host/session.h"
 #include "npy.h"
 #include "wick/runtime/backend_registry.h"
+#include "wick/runtime/event_tracer.h"
 #include "wick/runtime/platform.h"
 
 namespace {
@@ -35,6 +36,7 @@ struct Options {
   int iterations = 1;
   int warmup = 0;
   bool verify_checksums = true;
+  bool profile = false;
 };
 
 int usage(const char* why) {
@@ -43,7 +45,9 @@ int usage(const char* why) {
                "usage: wick-run PROGRAM.wick [--method NAME] [--input FILE.npy]... [--fill random|zeros]\n"
                "                [--iterations N] [--warmup N] [--backend-lib LIB.so]... [--output-dir DIR]\n"
                "                [--backend-option BACKEND.KEY=VALUE]...  (e.g. xnnpack.threads=1)\n"
-               "                [--no-verify-checksums]  (skip the CRC-32 pass over the file at load)\n",
+               "                [--no-verify-checksums]  (skip the CRC-32 pass over the file at load)\n"
+               "                [--profile]  (after the timed runs, one traced run: each instruction and the\n"
+               "                              events delegates emit, nested, with durations)\n",
                why);
   return 2;
 }
@@ -114,6 +118,8 @@ int run(int argc, char** argv) {
     if (a == "--help" || a == "-h") {
       usage("run a Wick program file");
       return 0;
+    } else if (a == "--profile") {
+      opt.profile = true;
     } else if (a == "--method") {
       if (!(v = next("--method"))) return usage("--method needs a name");
       opt.method = v;
@@ -249,6 +255,25 @@ int run(int argc, char** argv) {
   for (size_t i = 0; i < method.num_outputs(); ++i) summarize(i, method.output(i));
   std::printf("load: %.3f ms  execute: median %.3f ms  min %.3f ms  (%zu iterations)\n",
               static_cast<double>(t1 - t0) / 1e6, times[times.size() / 2], times.front(), times.size());
+
+  if (opt.profile) {
+    std::vector<wick::TraceEvent> events(1 << 16);
+    wick::start_tracing(events.data(), events.size());
+    err = method.execute();
+    size_t dropped = 0;
+    const size_t n = wick::stop_tracing(&dropped);
+    if (err != wick::Error::Ok) return runtime_error("executing (profiled)", err);
+    std::printf("profile (one run, %zu events%s):\n", n, dropped ? ", some dropped" : "");
+    for (size_t i = 0; i < n; ++i) {
+      const wick::TraceEvent& e = events[i];
+      std::printf("  %*s%-9s %-40s %10.1f us", 2 * e.depth, "", e.category, e.name,
+                  static_cast<double>(e.end_ns - e.begin_ns) / 1e3);
+      for (uint32_t c = 0; c < e.num_counters; ++c) {
+        std::printf("  %s=%lld", e.counters[c].name, static_cast<long long>(e.counters[c].value));
+      }
+      std::printf("\n");
+    }
+  }
 
   if (!opt.output_dir.empty()) {
     for (size_t i = 0; i < method.num_outputs(); ++i) {
