@@ -1,5 +1,6 @@
 """Wick backend plugin 'xnnpack': fast CPU inference through XNNPACK's
-subgraph API (Debian's libxnnpack 0.0~git20220216).
+subgraph API (XNNPACK of 2026-08-21, built from source and linked into
+the runtime library).
 
 The pluggy hooks Wick discovers through the ``wick.backends`` entry point.
 Kept light: torch is imported only when the partitioner, preprocess or the
@@ -19,7 +20,7 @@ NAME = "xnnpack"
 VERSION = "0.1.0"
 # The SDK API this plugin was written against; Wick refuses another major.
 SDK_API_VERSION = "1.0"
-XNNPACK_VERSION = "0.0~git20220216 (Debian libxnnpack0)"
+XNNPACK_VERSION = "2026-08-21 (75db3c093b6d, linked statically)"
 RUNTIME_LIBRARY = os.path.join(os.path.dirname(__file__), "libwick_xnnpack_runtime.so")
 
 

@@ -1,18 +1,17 @@
 """Which Edge-dialect nodes the 'xnnpack' backend takes, and why it refuses
 the others (the reasons appear in the partition report).
 
-The rules follow what XNNPACK 0.0~git20220216's subgraph API can express:
+The rules follow what the subgraph API of XNNPACK (2026-08-21, built into
+the plugin) can express:
 
-* float32 tensors of rank <= 4 with static shapes (int8: see quantized.py);
-* a 4-D activation lives as NHWC inside XNNPACK (the runtime converts NCHW at
-  the delegate's edges), so an op is refused when it would need a transpose
-  this XNNPACK lacks: softmax/mean over a dimension that is not innermost in
-  that layout, a reshape that reorders elements, a low-rank operand that
-  broadcasts against a 4-D tensor along more than the channel dimension;
-* weights of convolutions and linear layers must be known ahead of time
-  (they are packed once at init);
-* no concatenate, copy, split, slice, transpose, batch matmul, gather, tanh,
-  gelu, exp/log in this XNNPACK: those stay on the portable kernels.
+* float32 tensors of rank <= 6 with static shapes (int8: see quantized.py);
+* a 4-D activation of a spatial op (convolution, pooling, ...) lives as NHWC
+  inside XNNPACK, other tensors in PyTorch's order; preprocess inserts the
+  transposes between the two, so layout never refuses an op;
+* weights of convolutions must be known ahead of time (packed once at init);
+  a linear layer with a runtime weight is a batch matrix multiply;
+* no gather (embedding, index_select) or select-by-mask (where) in XNNPACK:
+  those stay on the portable kernels.
 
 Work on constants (a weight's transpose, say) is folded ahead of time and
 claimed along with the op that consumes it.
@@ -31,7 +30,8 @@ from . import quantized
 
 aten = torch.ops.aten
 NAME = "xnnpack"
-LIB = "XNNPACK 0.0~git20220216"
+LIB = "XNNPACK (2026-08-21)"
+MAX_RANK = 6  # XNN_MAX_TENSOR_DIMS
 
 
 def _val(node):
@@ -102,15 +102,15 @@ def shape_refusal(v: torch.Tensor) -> str | None:
     """What XNNPACK cannot take about a tensor's shape: dynamic, rank > 4, empty."""
     if any(not isinstance(s, int) for s in v.shape):
         return "has a dynamic shape; XNNPACK runtimes here are built for static shapes"
-    if v.dim() > 4:
-        return f"a {v.dim()}-D tensor; this backend handles rank <= 4"
+    if v.dim() > MAX_RANK:
+        return f"a {v.dim()}-D tensor; XNNPACK handles rank <= {MAX_RANK}"
     if v.numel() == 0:
         return "an empty tensor (XNNPACK asserts on zero-size operands)"
     return None
 
 
 def _common(node) -> str | None:
-    """float32, static shapes, rank <= 4, for the output and runtime inputs."""
+    """float32, static shapes, rank <= 6, for the output and runtime inputs."""
     outs = _val(node)
     if node.target in (aten.max_pool2d_with_indices.default, aten._native_batch_norm_legit_no_training.default):
         outs = outs[:1]  # pooling indices / saved statistics are never produced (rules below)
@@ -128,8 +128,8 @@ def _common(node) -> str | None:
         v = _val(a)
         if isinstance(v, torch.Tensor) and v.dtype != torch.float32:
             return f"takes a {v.dtype} input"
-        if isinstance(v, torch.Tensor) and v.dim() > 4:
-            return f"takes a {v.dim()}-D input; this backend handles rank <= 4"
+        if isinstance(v, torch.Tensor) and v.dim() > MAX_RANK:
+            return f"takes a {v.dim()}-D input; XNNPACK handles rank <= {MAX_RANK}"
         if isinstance(v, torch.Tensor) and v.numel() == 0:
             return "an empty input (XNNPACK asserts on zero-size operands)"
     return None
@@ -155,11 +155,10 @@ def _addmm_mm(node, ctx):
         bias, a, w = node.args[0], node.args[1], node.args[2]
     else:
         bias, (a, w) = None, node.args[:2]
-    if not ctx.is_const(w):
-        return (f"the second matrix is computed at run time; {LIB} has fully-connected layers with constant "
-                f"weights but no batch matrix multiply")
-    if ctx.is_const(a):
+    if ctx.is_const(a) and ctx.is_const(w):
         return "both operands are constants"
+    if not ctx.is_const(w) and (node.kwargs.get("alpha", 1) != 1 or node.kwargs.get("beta", 1) != 1):
+        return "alpha/beta other than 1 with a runtime second matrix (a batch matrix multiply)"
     return None
 
 
@@ -171,15 +170,7 @@ def _binary(node, ctx):
             return "alpha other than 1 on a runtime operand"
     if node.target == aten.div.Tensor_mode:
         return "division with a rounding mode"
-    if len(out) == 4:
-        for a in node.args[:2]:
-            if isinstance(a, torch.fx.Node) and not ctx.is_const(a):
-                s = _shape(a)
-                if len(s) < 4:
-                    padded = (1,) * (4 - len(s)) + s
-                    if not order_preserving(padded):
-                        return (f"a {len(s)}-D operand {list(s)} broadcast against a 4-D (NHWC inside XNNPACK) "
-                                f"tensor needs a transpose, which {LIB} lacks")
+    del out
     return None
 
 
@@ -210,45 +201,36 @@ def _elu(node, ctx):
 
 
 def _softmax(node, ctx):
-    shape = _shape(node.args[0])
     if node.args[2]:
         return "half_to_float softmax"
-    pdim = physical_dim(len(shape), node.args[1])
-    if pdim != len(shape) - 1:
-        return (f"softmax over dim {node.args[1]} of a {len(shape)}-D tensor: XNNPACK's softmax runs over the "
-                f"innermost dim of its (NHWC for 4-D) layout, and {LIB} has no transpose")
     return None
 
 
-def _mean(node, ctx):
-    shape = _shape(node.args[0])
-    dims = node.args[1] if len(node.args) > 1 and node.args[1] is not None else list(range(len(shape)))
+def _reduce(node, ctx):
     if node.kwargs.get("dtype") is not None:
-        return "mean with a dtype"
-    rank = len(shape)
-    pdims = sorted({physical_dim(rank, d) for d in dims})
-    if rank == 4 and pdims == [1, 2]:
-        return None  # global average pooling over H, W
-    if pdims == list(range(rank - len(pdims), rank)):
-        return None  # over the innermost dims: global average pooling of a [rows, 1, L, 1] view
-    return (f"mean over dims {list(dims)}: only H,W of a 4-D tensor or the innermost dims map onto XNNPACK's "
-            f"global average pooling ({LIB} has no reduction)")
+        return f"{_op_name(node.target)} with a dtype"
+    return None
 
 
-def _view(node, ctx):
-    src, dst = _shape(node.args[0]), _shape(node)
-    if order_preserving(src) and order_preserving(dst):
-        return None
-    if src == dst:
-        return None
-    if len(src) == 4 and dst == (src[0], src[1] * src[2] * src[3]):
-        users = _through_qdq(node)
-        if users and all(u.target in (aten.mm.default, aten.addmm.default) and ctx.refusal(u) is None
-                         and _through_qdq(u.args[0 if u.target == aten.mm.default else 1], up=True) is node
-                         for u in users):
-            return None  # flatten into linear layers: their weight columns are permuted to NHWC order instead
-    return (f"reshape {list(src)} -> {list(dst)} reorders elements of an NHWC tensor; {LIB} has no transpose "
-            f"(a flatten feeding only linear layers is supported)")
+def _gelu(node, ctx):
+    if node.kwargs.get("approximate", "none") != "none":
+        return "gelu with the tanh approximation (XNNPACK's gelu is the exact one)"
+    return None
+
+
+def _slice(node, ctx):
+    step = node.args[4] if len(node.args) > 4 else 1
+    if step != 1:
+        return "a slice with a step other than 1"
+    return None
+
+
+def _cat(node, ctx):
+    for a in node.args[0]:
+        v = _val(a)
+        if not isinstance(v, torch.Tensor) or v.dtype != torch.float32:
+            return "concatenation of non-float32 tensors"
+    return None
 
 
 def _through_qdq(node, up=False):
@@ -374,8 +356,12 @@ RULES: dict[object, Callable] = {
     aten.leaky_relu.default: _unary_ok, aten.elu.default: _elu, aten.pow.Tensor_Scalar: _pow,
     aten.reciprocal.default: _unary_ok,
     aten._softmax.default: _softmax,
-    aten.mean.dim: _mean,
-    aten.view_copy.default: _view, aten.squeeze_copy.dims: _view, aten.unsqueeze_copy.default: _view,
+    aten.mean.dim: _reduce, aten.sum.dim_IntList: _reduce, aten.amax.default: _reduce,
+    aten.view_copy.default: _unary_ok, aten.squeeze_copy.dims: _unary_ok, aten.unsqueeze_copy.default: _unary_ok,
+    aten.tanh.default: _unary_ok, aten.gelu.default: _gelu, aten.exp.default: _unary_ok, aten.log.default: _unary_ok,
+    aten.permute_copy.default: _unary_ok, aten.bmm.default: _unary_ok, aten.cat.default: _cat,
+    aten.slice_copy.Tensor: _slice, aten.select_copy.int: _unary_ok,
+    aten.split_with_sizes_copy.default: _unary_ok, aten.split_copy.Tensor: _unary_ok,
     aten.max_pool2d_with_indices.default: _max_pool,
     aten.avg_pool2d.default: _avg_pool,
     aten._adaptive_avg_pool2d.default: _adaptive_avg,
@@ -386,11 +372,7 @@ RULES: dict[object, Callable] = {
     aten.expand_copy.default: _identity,
 }
 
-_MISSING = {
-    "bmm": "batch matrix multiply", "cat": "concatenate", "split_with_sizes_copy": "split",
-    "slice_copy": "slice", "permute_copy": "transpose", "embedding": "gather", "tanh": "tanh", "gelu": "gelu",
-    "exp": "exp", "log": "log", "index_select": "gather", "select_copy": "slice", "sum": "sum reduction",
-}
+_MISSING = {"embedding": "gather", "index_select": "gather", "where": "select by mask", "gather": "gather"}
 
 
 def _refusal(node, ctx: Context) -> str | None:

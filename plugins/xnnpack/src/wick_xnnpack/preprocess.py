@@ -27,7 +27,7 @@ from wick.delegate_sdk import Backend, PreprocessResult
 
 from . import quantized
 from .partitioner import LIFTED_BY_NAME, NAME, order_preserving, physical_dim
-from .xgraph import FLAG_ALIGN_CORNERS, FUSABLE, NONE, Op, XBinding, XGraph
+from .xgraph import FLAG_ALIGN_CORNERS, FLAG_KEEP_DIMS, FUSABLE, NONE, Op, XBinding, XGraph
 
 aten = torch.ops.aten
 
@@ -46,10 +46,15 @@ class T:
     shape: tuple[int, ...]
     flat_nhwc: tuple[int, int, int] | None = None
     q: tuple[float, int] | None = None  # (scale, zero_point) of a qint8 value; None: float32
+    contig: bool = False  # a 4-D value kept in PyTorch's (NCHW) order rather than NHWC
 
     @property
     def rank(self) -> int:
         return len(self.shape)
+
+    @property
+    def nhwc(self) -> bool:
+        return self.rank == 4 and not self.contig
 
 
 def pad_params(node, rank: int) -> tuple[list[int], float]:
@@ -76,12 +81,30 @@ def phys(shape) -> tuple[int, ...]:
     return shape or (1,)
 
 
+def dims_of(shape, contig: bool) -> tuple[int, ...]:
+    """Physical dims of a logical shape in the layout `contig` selects."""
+    shape = tuple(int(s) for s in shape)
+    return (shape or (1,)) if contig else phys(shape)
+
+
+# Where each logical (NCHW) dim of a 4-D tensor sits in NHWC, and back.
+NCHW_TO_NHWC = [0, 2, 3, 1]   # transpose permutation: NCHW value -> NHWC value
+NHWC_TO_NCHW = [0, 3, 1, 2]   # NHWC value -> NCHW value
+LOGICAL_POS_IN_NHWC = [0, 3, 1, 2]
+
+
 def to_phys(t: torch.Tensor) -> np.ndarray:
     """A constant in physical layout (float32)."""
     t = t.detach().to(torch.float32)
     if t.dim() == 4:
         t = t.permute(0, 2, 3, 1)
     return t.contiguous().numpy().reshape(phys(t.shape) if t.dim() != 4 else tuple(t.shape))
+
+
+# Ops that read 4-D tensors as NHWC.
+SPATIAL = {aten.convolution.default, aten._native_batch_norm_legit_no_training.default,
+           aten.max_pool2d_with_indices.default, aten.avg_pool2d.default, aten._adaptive_avg_pool2d.default,
+           aten.upsample_bilinear2d.vec, aten.constant_pad_nd.default, aten._prelu_kernel.default}
 
 
 class Converter:
@@ -99,6 +122,8 @@ class Converter:
         self.skip: set[torch.fx.Node] = set()
         self.qpending: dict[torch.fx.Node, T] = {}
         self.quantized_ops: list[str] = []
+        # value id -> the same tensor in the other 4-D layout (one transpose each way at most)
+        self.layout_twin: dict[int, int] = {}
 
     # ---- helpers ---------------------------------------------------------
 
@@ -114,7 +139,8 @@ class Converter:
             return v
         return a
 
-    def t(self, a) -> T:
+    def any(self, a) -> T:
+        """A runtime tensor in whatever layout it has."""
         v = self.get(a)
         if not isinstance(v, T):
             raise LoweringError(f"expected a runtime tensor, got {type(v).__name__}")
@@ -122,15 +148,44 @@ class Converter:
             raise LoweringError("a flatten of an NHWC tensor may only feed linear layers")
         return v
 
+    def t(self, a) -> T:
+        """A runtime tensor, 4-D ones as NHWC (what spatial ops take)."""
+        return self.to_nhwc(self.any(a))
+
+    def tc(self, a) -> T:
+        """A runtime tensor in PyTorch's order (what data movement, batch
+        matmul and reductions over logical dims take)."""
+        return self.to_contig(self.any(a))
+
+    def to_nhwc(self, x: T) -> T:
+        if not (x.rank == 4 and x.contig):
+            return x
+        if x.id not in self.layout_twin:
+            self.layout_twin[x.id] = self.g.node(Op.StaticTranspose, [x.id], phys(x.shape), params=NCHW_TO_NHWC,
+                                                 source="layout")
+        return T(self.layout_twin[x.id], x.shape, q=x.q)
+
+    def to_contig(self, x: T) -> T:
+        if x.rank != 4 or x.contig:
+            return x
+        if order_preserving(x.shape):  # same element order: a relabelling
+            return T(self.reshape(x, x.shape), x.shape, q=x.q, contig=True)
+        if x.id not in self.layout_twin:
+            self.layout_twin[x.id] = self.g.node(Op.StaticTranspose, [x.id], x.shape, params=NHWC_TO_NCHW,
+                                                 source="layout")
+        return T(self.layout_twin[x.id], x.shape, q=x.q, contig=True)
+
     def const(self, a) -> torch.Tensor:
         v = self.get(a)
         if isinstance(v, T):
             raise LoweringError("expected a constant")
         return v.detach() if isinstance(v, torch.Tensor) else torch.tensor(v, dtype=torch.float32)
 
-    def new(self, kind, inputs, shape, node, **attrs) -> T:
-        vid = self.g.node(kind, inputs, phys(shape), source=node.name if node is not None else "", **attrs)
-        return T(vid, tuple(shape))
+    def new(self, kind, inputs, shape, node, contig=False, **attrs) -> T:
+        shape = tuple(int(s) for s in shape)
+        contig = contig and len(shape) == 4
+        vid = self.g.node(kind, inputs, dims_of(shape, contig), source=node.name if node is not None else "", **attrs)
+        return T(vid, shape, contig=contig)
 
     def reshape(self, x: T, dims) -> int:
         """A value with the same elements as x under physical `dims`."""
@@ -152,13 +207,20 @@ class Converter:
             return None
         return producer
 
-    def operand(self, a, out_shape) -> int:
-        """A binary op's operand, broadcastable against `out_shape` in physical layout."""
+    def operand(self, a, out_shape, contig=False) -> int:
+        """A binary op's operand, broadcastable against `out_shape` in the
+        output's layout (NHWC for 4-D unless `contig`)."""
         rank = len(out_shape)
         v = self.get(a)
         if isinstance(v, T):
             if v.flat_nhwc is not None:
                 raise LoweringError("a flatten of an NHWC tensor may only feed linear layers")
+            if contig:
+                v = self.to_contig(v)
+                if v.rank < rank:
+                    return self.reshape(v, (1,) * (rank - v.rank) + v.shape)
+                return v.id
+            v = self.to_nhwc(v)
             if rank == 4 and v.rank < 4:
                 padded = (1,) * (4 - v.rank) + v.shape
                 if not order_preserving(padded):
@@ -168,10 +230,22 @@ class Converter:
         c = self.const(a).to(torch.float32)
         if rank == 4:
             c = c.reshape((1,) * (4 - c.dim()) + tuple(c.shape))
-        arr = to_phys(c)
+        arr = c.contiguous().numpy() if contig else to_phys(c)
         if arr.ndim == 0:
             arr = arr.reshape(1)
         return self.g.constant(arr)
+
+    def elementwise_contig(self, args, out_shape) -> bool:
+        """Whether an elementwise op with these operands runs in PyTorch's
+        order: its output is 4-D and no runtime operand is NHWC (attention
+        scores plus a mask, say), or a lower-rank runtime operand broadcasts
+        along more than the channels of an NHWC one."""
+        if len(out_shape) != 4:
+            return False
+        runtime = [v for v in (self.get(a) for a in args) if isinstance(v, T)]
+        if not any(v.nhwc for v in runtime):
+            return True
+        return any(v.rank < 4 and not order_preserving((1,) * (4 - v.rank) + v.shape) for v in runtime)
 
     # ---- the walk ---------------------------------------------------------
 
@@ -195,9 +269,11 @@ class Converter:
             if meta.dtype != torch.float32:
                 raise LoweringError(f"input {p.name} is {meta.dtype}")
             shape = tuple(int(s) for s in meta.shape)
-            vid = self.g.value(phys(shape))
-            self.g.inputs.append(XBinding(vid, shape, nchw=not order_preserving(shape)))
-            self.env[p] = T(vid, shape)
+            # 4-D inputs of spatial ops arrive as NHWC (the runtime converts them); others keep PyTorch's order
+            contig = len(shape) == 4 and not any(u.target in SPATIAL or quantized.is_qdq(u) for u in p.users)
+            vid = self.g.value(dims_of(shape, contig))
+            self.g.inputs.append(XBinding(vid, shape, nchw=not contig and not order_preserving(shape)))
+            self.env[p] = T(vid, shape, contig=contig)
         for node in gm.graph.nodes:
             if node.op != "call_function":
                 continue
@@ -212,7 +288,7 @@ class Converter:
                     raise LoweringError("xnnpack: a flatten of an NHWC tensor is a delegate output")
                 if quantized.output_binding(self, v):
                     continue
-                self.g.outputs.append(XBinding(v.id, v.shape, nchw=not order_preserving(v.shape)))
+                self.g.outputs.append(XBinding(v.id, v.shape, nchw=v.nhwc and not order_preserving(v.shape)))
             else:
                 c = self.const(o).to(torch.float32)
                 vid = self.g.constant(to_phys(c).reshape(phys(c.shape)))
@@ -320,13 +396,14 @@ class Converter:
         else:
             bias_arg, (a_arg, w_arg), beta, alpha = None, node.args[:2], 1, 1
         a = self.get(a_arg)
-        if not isinstance(a, T):
-            raise LoweringError("the first matrix must be a runtime tensor")
+        out_shape = tuple(int(s) for s in node.meta["val"].shape)
+        if isinstance(self.get(w_arg), T) or not isinstance(a, T):
+            self._runtime_matmul(node, a_arg, w_arg, bias_arg, alpha, beta, out_shape)
+            return
         w = self.const(w_arg).to(torch.float32).t().contiguous() * alpha  # [out, in]
         if a.flat_nhwc is not None:
             c, h, wd = a.flat_nhwc
             w = w.reshape(w.shape[0], c, h, wd).permute(0, 2, 3, 1).reshape(w.shape[0], -1).contiguous()
-        out_shape = tuple(int(s) for s in node.meta["val"].shape)
         fid = self.g.constant(w.numpy())
         bid = NONE
         runtime_bias = None
@@ -346,6 +423,21 @@ class Converter:
             y = self.new(Op.Add, [y.id, self.operand(runtime_bias, out_shape)], out_shape, node)
         self.env[node] = y
 
+    def _runtime_matmul(self, node, a_arg, w_arg, bias_arg, alpha, beta, out_shape):
+        """mm / addmm whose second matrix is computed at run time: a batch
+        matmul of one batch (XNNPACK's fully connected packs constant weights)."""
+        if alpha != 1 or beta != 1:
+            raise LoweringError("alpha/beta other than 1 with a runtime matrix")
+        a, w = self.matrix_operand(a_arg), self.matrix_operand(w_arg)
+        (m, k), n = self.g.values[a].dims, out_shape[1]
+        a3 = self.g.node(Op.StaticReshape, [a], (1, m, k), params=[1, m, k])
+        w3 = self.g.node(Op.StaticReshape, [w], (1, k, n), params=[1, k, n])
+        y = self.g.node(Op.BatchMatrixMultiply, [a3, w3], (1, m, n), source=node.name)
+        y = T(self.reshape(T(y, (1, m, n)), out_shape), out_shape)
+        if bias_arg is not None:
+            y = self.new(Op.Add, [y.id, self.operand(bias_arg, out_shape)], out_shape, node)
+        self.env[node] = y
+
     def binary(self, node):
         kind = {aten.add.Tensor: Op.Add, aten.add.Scalar: Op.Add, aten.sub.Tensor: Op.Subtract,
                 aten.sub.Scalar: Op.Subtract, aten.mul.Tensor: Op.Multiply, aten.mul.Scalar: Op.Multiply,
@@ -358,7 +450,9 @@ class Converter:
                 raise LoweringError("alpha other than 1 on a runtime operand")
             b = self.const(b) * alpha
         out_shape = tuple(int(s) for s in node.meta["val"].shape)
-        self.env[node] = self.new(kind, [self.operand(a, out_shape), self.operand(b, out_shape)], out_shape, node)
+        contig = self.elementwise_contig([a, b], out_shape)
+        self.env[node] = self.new(kind, [self.operand(a, out_shape, contig), self.operand(b, out_shape, contig)],
+                                  out_shape, node, contig=contig)
 
     def clamp(self, node):
         if node.target == aten.relu.default:
@@ -377,40 +471,38 @@ class Converter:
             self.env[node] = self.env[node.args[0]]
             self.debug.append(f"{node.name} fused into {producer.source}")
             return
-        x = self.t(node.args[0])
-        self.env[node] = self.new(Op.Clamp, [x.id], x.shape, node, output_min=lo, output_max=hi)
+        x = self.any(node.args[0])
+        self.env[node] = self.new(Op.Clamp, [x.id], x.shape, node, contig=x.contig, output_min=lo, output_max=hi)
 
     def unary(self, node):
         kind = {aten.sigmoid.default: Op.Sigmoid, aten.abs.default: Op.Abs, aten.neg.default: Op.Negate,
                 aten.floor.default: Op.Floor, aten.ceil.default: Op.Ceiling, aten.sqrt.default: Op.SquareRoot,
-                aten.round.default: Op.BankersRounding, aten.hardswish.default: Op.HardSwish}[node.target]
-        x = self.t(node.args[0])
-        self.env[node] = self.new(kind, [x.id], x.shape, node)
+                aten.round.default: Op.BankersRounding, aten.hardswish.default: Op.HardSwish,
+                aten.tanh.default: Op.Tanh, aten.gelu.default: Op.Gelu, aten.exp.default: Op.Exp,
+                aten.log.default: Op.Log, aten.rsqrt.default: Op.ReciprocalSquareRoot}[node.target]
+        x = self.any(node.args[0])
+        self.env[node] = self.new(kind, [x.id], x.shape, node, contig=x.contig)
 
     def reciprocal_of(self, node, x: T) -> T:
         one = self.g.constant(np.ones(1, dtype=np.float32))
-        return self.new(Op.Divide, [one, x.id], x.shape, node)
-
-    def rsqrt(self, node):
-        x = self.t(node.args[0])
-        self.env[node] = self.reciprocal_of(node, self.new(Op.SquareRoot, [x.id], x.shape, node))
+        return self.new(Op.Divide, [one, x.id], x.shape, node, contig=x.contig)
 
     def reciprocal(self, node):
-        self.env[node] = self.reciprocal_of(node, self.t(node.args[0]))
+        self.env[node] = self.reciprocal_of(node, self.any(node.args[0]))
 
     def pow(self, node):
-        x = self.t(node.args[0])
+        x = self.any(node.args[0])
         e = float(node.args[1])
         if e == 2:
-            y = self.new(Op.Square, [x.id], x.shape, node)
+            y = self.new(Op.Square, [x.id], x.shape, node, contig=x.contig)
         elif e == 0.5:
-            y = self.new(Op.SquareRoot, [x.id], x.shape, node)
+            y = self.new(Op.SquareRoot, [x.id], x.shape, node, contig=x.contig)
         elif e == 1:
             y = x
         elif e == -1:
             y = self.reciprocal_of(node, x)
         elif e == -0.5:
-            y = self.reciprocal_of(node, self.new(Op.SquareRoot, [x.id], x.shape, node))
+            y = self.new(Op.ReciprocalSquareRoot, [x.id], x.shape, node, contig=x.contig)
         else:
             raise LoweringError(f"exponent {e}")
         self.env[node] = y
@@ -434,27 +526,50 @@ class Converter:
         self.env[node] = self.new(Op.Prelu, [x.id, sid], x.shape, node)
 
     def softmax(self, node):
-        x = self.t(node.args[0])
-        self.env[node] = self.new(Op.Softmax, [x.id], x.shape, node)
+        x = self.any(node.args[0])
+        dim = node.args[1] % max(x.rank, 1)
+        if x.nhwc and physical_dim(4, dim) == 3:
+            self.env[node] = self.new(Op.Softmax, [x.id], x.shape, node)  # the innermost NHWC dim (channels)
+            return
+        x = self.to_contig(x)
+        if dim == x.rank - 1:
+            self.env[node] = self.new(Op.Softmax, [x.id], x.shape, node, contig=True)
+            return
+        # XNNPACK's softmax runs over the innermost dim: move `dim` there and back
+        perm = [d for d in range(x.rank) if d != dim] + [dim]
+        inverse = [perm.index(d) for d in range(x.rank)]
+        moved = tuple(x.shape[d] for d in perm)
+        t = self.g.node(Op.StaticTranspose, [x.id], moved, params=perm, source=node.name)
+        sm = self.g.node(Op.Softmax, [t], moved, source=node.name)
+        self.env[node] = self.new(Op.StaticTranspose, [sm], x.shape, node, contig=True, params=inverse)
 
     def mean(self, node):
-        x = self.t(node.args[0])
+        x = self.any(node.args[0])
         rank = x.rank
         dims = node.args[1] if len(node.args) > 1 and node.args[1] is not None else list(range(rank))
         out_shape = tuple(int(s) for s in node.meta["val"].shape)
-        pdims = sorted({physical_dim(rank, d) for d in dims})
-        p = phys(x.shape)
-        if rank == 4 and pdims == [1, 2]:
+        if x.nhwc and sorted({physical_dim(rank, d) for d in dims}) == [1, 2]:
+            p = phys(x.shape)
             g = self.g.node(Op.GlobalAveragePooling2d, [x.id], (p[0], 1, 1, p[3]), source=node.name)
             y = T(g, (x.shape[0], x.shape[1], 1, 1))
-        else:
-            inner = int(np.prod([p[d] for d in pdims]))
-            rows = int(np.prod(p)) // max(inner, 1)
-            r = self.reshape(x, (rows, 1, inner, 1))
-            g = self.g.node(Op.GlobalAveragePooling2d, [r], (rows, 1, 1, 1), source=node.name)
-            y = T(g, (rows, 1, 1, 1))
-        # the pooled elements are in the order of the output shape in both cases
-        self.env[node] = T(self.reshape(y, phys(out_shape)), out_shape)
+            # the pooled elements are in the order of the output shape
+            self.env[node] = T(self.reshape(y, phys(out_shape)), out_shape)
+            return
+        self.reduce(node)
+
+    def reduce(self, node):
+        """mean / sum / amax over logical dims, in PyTorch's order."""
+        x = self.tc(node.args[0])
+        dims = node.args[1] if len(node.args) > 1 and node.args[1] is not None else list(range(x.rank))
+        dims = [dims] if isinstance(dims, int) else list(dims)
+        keepdim = bool(node.args[2]) if len(node.args) > 2 else bool(node.kwargs.get("keepdim", False))
+        axes = sorted({d % x.rank for d in dims}) if dims else list(range(x.rank))
+        kind = {aten.mean.dim: Op.ReduceMean, aten.sum.dim_IntList: Op.ReduceSum,
+                aten.amax.default: Op.ReduceMax}[node.target]
+        out_shape = tuple(int(s) for s in node.meta["val"].shape)
+        kept = tuple(1 if d in axes else x.shape[d] for d in range(x.rank))
+        y = self.g.node(kind, [x.id], kept, params=axes, flags=FLAG_KEEP_DIMS, source=node.name)
+        self.env[node] = T(self.reshape(T(y, kept), out_shape), out_shape, contig=len(out_shape) == 4)
 
     def view(self, node):
         x = self.get(node.args[0])
@@ -463,15 +578,108 @@ class Converter:
         out_shape = tuple(int(s) for s in node.meta["val"].shape)
         if x.flat_nhwc is not None:
             raise LoweringError("reshape of a flattened NHWC tensor")
-        if order_preserving(x.shape) and order_preserving(out_shape):
-            self.env[node] = T(self.reshape(x, phys(out_shape)), out_shape)
-        elif x.shape == out_shape:
+        if x.shape == out_shape:
             self.env[node] = x
-        elif x.rank == 4 and out_shape == (x.shape[0], x.shape[1] * x.shape[2] * x.shape[3]):
+        elif x.nhwc and order_preserving(x.shape) and order_preserving(out_shape):
+            self.env[node] = T(self.reshape(x, phys(out_shape)), out_shape)
+        elif x.nhwc and out_shape == (x.shape[0], x.shape[1] * x.shape[2] * x.shape[3]) and self._feeds_linear(node):
             n, c, h, w = x.shape
             self.env[node] = T(self.reshape(x, out_shape), out_shape, flat_nhwc=(c, h, w))
         else:
-            raise LoweringError(f"reshape {list(x.shape)} -> {list(out_shape)} of an NHWC tensor")
+            x = self.to_contig(x)
+            self.env[node] = T(self.reshape(x, out_shape), out_shape, contig=len(out_shape) == 4)
+
+    def _feeds_linear(self, node) -> bool:
+        """A flatten whose every user is a linear layer reading it as its input
+        (those permute their weight columns to NHWC order instead of a transpose)."""
+        from .partitioner import _through_qdq
+
+        users = _through_qdq(node)
+        return bool(users) and all(
+            u.target in (aten.mm.default, aten.addmm.default) and
+            _through_qdq(u.args[0 if u.target == aten.mm.default else 1], up=True) is node and
+            not isinstance(self.env.get(u.args[1 if u.target == aten.mm.default else 2]), T) for u in users)
+
+    def permute(self, node):
+        x = self.any(node.args[0])
+        perm = [d % x.rank for d in node.args[1]]
+        if x.nhwc:
+            perm = [LOGICAL_POS_IN_NHWC[d] for d in perm]
+        out_shape = tuple(int(s) for s in node.meta["val"].shape)
+        if perm == list(range(x.rank)):
+            self.env[node] = T(self.reshape(x, out_shape), out_shape, contig=len(out_shape) == 4)
+            return
+        self.env[node] = self.new(Op.StaticTranspose, [x.id], out_shape, node, contig=True, params=perm)
+
+    def bmm(self, node):
+        a, b = self.matrix_operand(node.args[0]), self.matrix_operand(node.args[1])
+        out_shape = tuple(int(s) for s in node.meta["val"].shape)
+        self.env[node] = self.new(Op.BatchMatrixMultiply, [a, b], out_shape, node, contig=True)
+
+    def matrix_operand(self, a) -> int:
+        v = self.get(a)
+        if isinstance(v, T):
+            return self.tc(a).id
+        return self.g.constant(self.const(a).to(torch.float32).contiguous().numpy())
+
+    def tensor_list(self, items) -> list[int]:
+        """Operands of a concatenation: runtime tensors in PyTorch's order, constants as they are."""
+        return [self.matrix_operand(a) for a in items]
+
+    def cat(self, node):
+        items = [a for a in node.args[0]]
+        out_shape = tuple(int(s) for s in node.meta["val"].shape)
+        dim = (node.args[1] if len(node.args) > 1 else node.kwargs.get("dim", 0)) % len(out_shape)
+        items = [a for a in items if not (isinstance(a, torch.fx.Node) and
+                                          0 in tuple(a.meta["val"].shape))]  # torch.cat skips empty tensors
+        if len(items) == 1:
+            self.env[node] = self.get(items[0])
+            return
+        self.env[node] = self.new(Op.Concatenate, self.tensor_list(items), out_shape, node, contig=True,
+                                  params=[dim])
+
+    def _slice(self, x: T, dim: int, start: int, size: int, source: str) -> T:
+        offsets = [0] * x.rank
+        sizes = list(x.shape)
+        offsets[dim], sizes[dim] = start, size
+        shape = tuple(sizes)
+        vid = self.g.node(Op.StaticSlice, [x.id], shape, params=offsets + sizes, source=source)
+        return T(vid, shape, contig=len(shape) == 4)
+
+    def slice(self, node):
+        x = self.tc(node.args[0])
+        dim = (node.args[1] if len(node.args) > 1 else 0) % x.rank
+        start = node.args[2] if len(node.args) > 2 and node.args[2] is not None else 0
+        end = node.args[3] if len(node.args) > 3 and node.args[3] is not None else x.shape[dim]
+        size = x.shape[dim]
+        start = max(0, min(size, start + size if start < 0 else start))
+        end = max(start, min(size, end + size if end < 0 else end))
+        if start == 0 and end == size:
+            self.env[node] = x
+            return
+        self.env[node] = self._slice(x, dim, start, end - start, node.name)
+
+    def select(self, node):
+        x = self.tc(node.args[0])
+        dim = node.args[1] % x.rank
+        index = node.args[2] % x.shape[dim]
+        out_shape = tuple(int(s) for s in node.meta["val"].shape)
+        y = self._slice(x, dim, index, 1, node.name)
+        self.env[node] = T(self.reshape(y, out_shape), out_shape, contig=len(out_shape) == 4)
+
+    def split(self, node):
+        x = self.tc(node.args[0])
+        dim = (node.args[2] if len(node.args) > 2 else node.kwargs.get("dim", 0)) % x.rank
+        if node.target == aten.split_copy.Tensor:
+            step = int(node.args[1])
+            sizes = [min(step, x.shape[dim] - s) for s in range(0, x.shape[dim], step)]
+        else:
+            sizes = [int(s) for s in node.args[1]]
+        parts, start = [], 0
+        for size in sizes:
+            parts.append(x if size == x.shape[dim] else self._slice(x, dim, start, size, node.name))
+            start += size
+        self.env[node] = tuple(parts)
 
     def identity(self, node):
         self.env[node] = self.get(node.args[0])
@@ -550,7 +758,14 @@ HANDLERS = {
     aten.sigmoid.default: Converter.unary, aten.abs.default: Converter.unary, aten.neg.default: Converter.unary,
     aten.floor.default: Converter.unary, aten.ceil.default: Converter.unary, aten.sqrt.default: Converter.unary,
     aten.round.default: Converter.unary, aten.hardswish.default: Converter.unary,
-    aten.rsqrt.default: Converter.rsqrt, aten.reciprocal.default: Converter.reciprocal,
+    aten.rsqrt.default: Converter.unary, aten.reciprocal.default: Converter.reciprocal,
+    aten.tanh.default: Converter.unary, aten.gelu.default: Converter.unary, aten.exp.default: Converter.unary,
+    aten.log.default: Converter.unary,
+    aten.sum.dim_IntList: Converter.reduce, aten.amax.default: Converter.reduce,
+    aten.permute_copy.default: Converter.permute, aten.bmm.default: Converter.bmm,
+    aten.cat.default: Converter.cat, aten.slice_copy.Tensor: Converter.slice,
+    aten.select_copy.int: Converter.select, aten.split_with_sizes_copy.default: Converter.split,
+    aten.split_copy.Tensor: Converter.split,
     aten.pow.Tensor_Scalar: Converter.pow,
     aten.leaky_relu.default: Converter.leaky_relu, aten.elu.default: Converter.elu,
     aten._prelu_kernel.default: Converter.prelu,

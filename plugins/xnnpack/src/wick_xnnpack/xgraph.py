@@ -19,6 +19,8 @@ NONE = 0xFFFFFFFF  # XNN_INVALID_VALUE_ID: an absent optional operand (bias)
 XNN_EXTRA_BYTES = 16
 FLAG_ALIGN_CORNERS = 0x00000008
 FLAG_TRANSPOSE_WEIGHTS = 0x00000001
+FLAG_TRANSPOSE_B = 0x00000001
+FLAG_KEEP_DIMS = 0x00000040
 
 
 class DType(IntEnum):
@@ -64,6 +66,19 @@ class Op(IntEnum):
     StaticResizeBilinear2d = 30
     DepthToSpace = 31
     Convert = 32
+    StaticTranspose = 33
+    Concatenate = 34
+    StaticSlice = 35
+    BatchMatrixMultiply = 36
+    Tanh = 37
+    Gelu = 38
+    Exp = 39
+    Log = 40
+    ReciprocalSquareRoot = 41
+    ReduceSum = 42
+    ReduceMean = 43
+    ReduceMax = 44
+    Copy = 45
 
 
 # Ops whose XNNPACK definition takes an output range, so a following
