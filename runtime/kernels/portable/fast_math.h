@@ -54,7 +54,9 @@ WICK_ALWAYS_INLINE float exp_f32(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  const int32_t scale_bits = (ni + 126) << 23;  // 2^(n-1): n - 1 in [-125, 127]
+  // 2^(n-1): n - 1 in [-125, 127]. Shifted unsigned: for a NaN input ni is
+  // garbage (the result is NaN either way) and may be negative.
+  const int32_t scale_bits = static_cast<int32_t>(static_cast<uint32_t>(ni + 126) << 23);
   float scale;
   std::memcpy(&scale, &scale_bits, sizeof(scale));
   float e = p * scale * 2.0f;
