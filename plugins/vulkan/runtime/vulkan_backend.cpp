@@ -479,8 +479,6 @@ WickStatus init_plan(Handle* h, const fb::Plan* plan, const WickHostAllocator* a
   VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   VK_CHECK(vk.vkBeginCommandBuffer(h->commands, &bi), "vkBeginCommandBuffer");
   VkCommandBuffer cb = h->commands;
-  uint64_t event = wick_event_begin(g_host, "upload");
-  int64_t uploaded = 0;
   for (uint32_t i = 0; i < h->num_inputs; ++i) {
     if (h->inputs[i].size == 0) continue;  // an argument the plan ignores
     VkBufferCopy c{h->inputs[i].staging, h->inputs[i].offset, h->inputs[i].size};
@@ -641,7 +639,6 @@ WickStatus execute(void*, void* handle, WickTensorArg* args, size_t num_args, ch
       return WICK_STATUS_INVALID_ARGUMENT;
     }
   }
-  event = wick_event_begin(g_host, "gpu");
   event = wick_event_begin(g_host, "gpu");
   VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   si.commandBufferCount = 1;
