@@ -576,9 +576,8 @@ _QUANTIZED = {
     aten.mm.default: _linear,
     aten.add.Tensor: _binary, aten.sub.Tensor: _binary, aten.mul.Tensor: _binary,
     aten.max_pool2d_with_indices.default: _max_pool,
-    # mean / adaptive average pooling run in float between Converts: the
-    # 2026 XNNPACK's qs8 mean (a static reduce) was 5 quantization steps off
-    # the reference on tests/test_int8.py's mean_linear case.
+    aten.mean.dim: _global_pool,
+    aten._adaptive_avg_pool2d.default: _global_pool,
     aten.view_copy.default: _view, aten.squeeze_copy.dims: _view, aten.unsqueeze_copy.default: _view,
     aten.constant_pad_nd.default: _pad,
     aten.relu.default: _clamp, aten.hardtanh.default: _clamp, aten.clamp.default: _clamp,
