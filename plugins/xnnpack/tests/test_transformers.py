@@ -107,3 +107,26 @@ def test_conv_output_through_permute_and_split():
     got, want, report, calls = delegated(M(), (x,))
     assert report.fraction("forward", "xnnpack") == 1.0, report.to_text()
     torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_int8_tiny_llama_runs_every_linear_as_int8():
+    """A transformer's quantized linears (dequantize -> view -> mm -> view ->
+    quantize on 3-D activations) run as int8 XNNPACK nodes, in one call."""
+    from wick.quantize import quantize
+
+    model, inputs = STANDARD_MODELS["tiny_llama"]()
+    qmodel = quantize(model.eval(), inputs, "xnnpack")
+    program = wick.export(qmodel, inputs, backends=["xnnpack"])
+    delegates = [d for m in describe(program.buffer)["methods"] for d in m["delegates"]]
+    int8_linears = [n for d in delegates for n in d["debug"]["quantized_ops"] if n.startswith("mm")]
+    linears = sum(1 for mod in model.modules() if isinstance(mod, torch.nn.Linear))
+    assert len(int8_linears) == linears > 0, int8_linears
+    assert len(delegates) <= 2
+    out = wick.runtime.load(program.buffer).method("forward")(*inputs)
+    got = torch.as_tensor(out[0] if isinstance(out, (list, tuple)) else out)
+    with torch.no_grad():
+        want = qmodel(*inputs)
+    reference = wick.runtime.load(wick.export(qmodel, inputs).buffer).method("forward")(*inputs)
+    reference = torch.as_tensor(reference[0] if isinstance(reference, (list, tuple)) else reference)
+    # no worse than the portable int8 reference by more than a few output steps
+    assert (got - want).abs().max() <= (reference - want).abs().max() + 0.05
