@@ -2,7 +2,8 @@
 # Quick start 2: set up, then run the test suite (what CI runs).
 #   core: tests/ (runtime, exporter, delegate SDK, kernels' fast tier, conformance)
 #   plugins: each plugin's own tests, after its setup.sh installs its real
-#   toolchain (XNNPACK and Vulkan from Debian, TOSA/Vela from PyPI in a venv
+#   toolchain (XNNPACK built from pinned sources, cached per machine; Vulkan
+#   from Debian; TOSA/Vela from PyPI in a venv
 #   of their own because tosa-tools pins numpy and flatbuffers).
 #   fuzzing: the libFuzzer harnesses (fuzz/), built with clang under
 #   ASan + UBSan, each run for WICK_FUZZ_SECONDS (60) from a seed corpus made

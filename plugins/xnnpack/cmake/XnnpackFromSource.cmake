@@ -36,8 +36,9 @@ foreach(_dep IN LISTS _wx_deps)
       CACHE STRING "Source archive (URL or path) of ${_wx_${_dep}_repo} at commit ${_wx_${_dep}_commit}")
 endforeach()
 
-# What the built library depends on besides the sources: compilers, flags and
-# XNNPACK's configuration. Changing any of them selects another cache folder.
+# What the built library depends on besides the sources: the compilers (id and
+# version, not the path: cc and gcc are one compiler), flags and XNNPACK's
+# configuration. Changing any of them selects another cache folder.
 set(_wx_c_flags "-fvisibility=hidden -O2 -DNDEBUG")
 set(_wx_cxx_flags "-fvisibility=hidden -O2 -DNDEBUG")
 set(_wx_options
@@ -57,8 +58,8 @@ set(_wx_options
 set(_wx_recipe 2)  # bump when this file changes what gets built
 string(SHA256 _wx_key
   "${_wx_recipe}|${_wx_XNNPACK_digest}|${_wx_PTHREADPOOL_digest}|${_wx_CPUINFO_digest}|${_wx_FXDIV_digest}|\
-${CMAKE_SYSTEM_PROCESSOR}|${CMAKE_C_COMPILER_ID} ${CMAKE_C_COMPILER_VERSION} ${CMAKE_C_COMPILER}|\
-${CMAKE_CXX_COMPILER_ID} ${CMAKE_CXX_COMPILER_VERSION} ${CMAKE_CXX_COMPILER}|${_wx_c_flags}|${_wx_cxx_flags}|${_wx_options}")
+${CMAKE_SYSTEM_PROCESSOR}|${CMAKE_C_COMPILER_ID} ${CMAKE_C_COMPILER_VERSION}|\
+${CMAKE_CXX_COMPILER_ID} ${CMAKE_CXX_COMPILER_VERSION}|${_wx_c_flags}|${_wx_cxx_flags}|${_wx_options}")
 string(SUBSTRING "${_wx_key}" 0 16 _wx_key)
 
 if(DEFINED ENV{WICK_XNNPACK_CACHE_DIR} AND NOT "$ENV{WICK_XNNPACK_CACHE_DIR}" STREQUAL "")
@@ -170,6 +171,7 @@ function(_wick_xnnpack_build)
   message(STATUS "wick-xnnpack: XNNPACK built in ${_seconds} s")
 endfunction()
 
+message(STATUS "wick-xnnpack: XNNPACK cache folder ${WICK_XNNPACK_PREFIX}")
 file(MAKE_DIRECTORY "${_wx_root}")
 # One build at a time per cache folder (parallel pip installs wait here).
 file(LOCK "${WICK_XNNPACK_PREFIX}.lock" GUARD FILE TIMEOUT 3600)

@@ -112,7 +112,8 @@ def shape_refusal(v: torch.Tensor) -> str | None:
 def _common(node) -> str | None:
     """float32, static shapes, rank <= 6, for the output and runtime inputs."""
     outs = _val(node)
-    if node.target in (aten.max_pool2d_with_indices.default, aten._native_batch_norm_legit_no_training.default):
+    if node.target in (aten.max_pool2d_with_indices.default, aten._native_batch_norm_legit_no_training.default,
+                       aten.native_layer_norm.default):
         outs = outs[:1]  # pooling indices / saved statistics are never produced (rules below)
     for v in outs if isinstance(outs, (tuple, list)) else [outs]:
         if v is None:
@@ -222,6 +223,12 @@ def _slice(node, ctx):
     step = node.args[4] if len(node.args) > 4 else 1
     if step != 1:
         return "a slice with a step other than 1"
+    return None
+
+
+def _layer_norm(node, ctx):
+    if any(u.args[1] != 0 for u in node.users if u.target is operator.getitem):
+        return "layer norm whose mean or rstd output is used (only the normalized tensor is computed)"
     return None
 
 
@@ -361,6 +368,7 @@ RULES: dict[object, Callable] = {
     aten.tanh.default: _unary_ok, aten.gelu.default: _gelu, aten.exp.default: _unary_ok, aten.log.default: _unary_ok,
     aten.permute_copy.default: _unary_ok, aten.bmm.default: _unary_ok, aten.cat.default: _cat,
     aten.slice_copy.Tensor: _slice, aten.select_copy.int: _unary_ok,
+    aten.native_layer_norm.default: _layer_norm,
     aten.split_with_sizes_copy.default: _unary_ok, aten.split_copy.Tensor: _unary_ok,
     aten.max_pool2d_with_indices.default: _max_pool,
     aten.avg_pool2d.default: _avg_pool,

@@ -571,6 +571,30 @@ class Converter:
         y = self.g.node(kind, [x.id], kept, params=axes, flags=FLAG_KEEP_DIMS, source=node.name)
         self.env[node] = T(self.reshape(T(y, kept), out_shape), out_shape, contig=len(out_shape) == 4)
 
+    def layer_norm(self, node):
+        """native_layer_norm, decomposed (XNNPACK has no layer norm op):
+        (x - mean) * rsqrt(mean((x - mean)^2) + eps) * weight + bias over the
+        trailing normalized dims."""
+        x = self.tc(node.args[0])
+        normalized = list(node.args[1])
+        weight, bias, eps = node.args[2], node.args[3], float(node.args[4])
+        axes = list(range(x.rank - len(normalized), x.rank))
+        kept = tuple(1 if d in axes else x.shape[d] for d in range(x.rank))
+        contig = x.rank == 4
+        mean = self.g.node(Op.ReduceMean, [x.id], kept, params=axes, flags=FLAG_KEEP_DIMS, source=node.name)
+        d = self.new(Op.Subtract, [x.id, mean], x.shape, node, contig=contig)
+        sq = self.new(Op.Square, [d.id], x.shape, node, contig=contig)
+        var = self.g.node(Op.ReduceMean, [sq.id], kept, params=axes, flags=FLAG_KEEP_DIMS, source=node.name)
+        eps_id = self.g.constant(np.full(1, eps, dtype=np.float32))
+        var_eps = self.g.node(Op.Add, [var, eps_id], kept, source=node.name)
+        rstd = self.g.node(Op.ReciprocalSquareRoot, [var_eps], kept, source=node.name)
+        y = self.new(Op.Multiply, [d.id, rstd], x.shape, node, contig=contig)
+        if weight is not None:
+            y = self.new(Op.Multiply, [y.id, self.operand(weight, x.shape, contig=True)], x.shape, node, contig=contig)
+        if bias is not None:
+            y = self.new(Op.Add, [y.id, self.operand(bias, x.shape, contig=True)], x.shape, node, contig=contig)
+        self.env[node] = (y, None, None)
+
     def view(self, node):
         x = self.get(node.args[0])
         if not isinstance(x, T):
@@ -763,6 +787,7 @@ HANDLERS = {
     aten.log.default: Converter.unary,
     aten.sum.dim_IntList: Converter.reduce, aten.amax.default: Converter.reduce,
     aten.permute_copy.default: Converter.permute, aten.bmm.default: Converter.bmm,
+    aten.native_layer_norm.default: Converter.layer_norm,
     aten.cat.default: Converter.cat, aten.slice_copy.Tensor: Converter.slice,
     aten.select_copy.int: Converter.select, aten.split_with_sizes_copy.default: Converter.split,
     aten.split_copy.Tensor: Converter.split,

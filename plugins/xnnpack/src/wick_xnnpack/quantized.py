@@ -381,6 +381,17 @@ def _linear(conv, node):
         b, (a, w) = None, node.args[:2]
     x = _dq_input(conv, a)
     chain = _chain_to_quantize(conv, node)
+    out_shape = tuple(int(s) for s in node.meta["val"].shape)
+    if chain is None:
+        # mm -> view (back to the activation's rank) -> quantize
+        users = list(node.users)
+        if (len(users) == 1 and node not in conv.outputs and users[0].target in (aten.view_copy.default,
+                                                                                 aten._unsafe_view.default)):
+            view_shape = tuple(int(s) for s in users[0].meta["val"].shape)
+            chain = _chain_to_quantize(conv, users[0]) if len(view_shape) != 4 else None
+            if chain is not None:
+                chain = (chain[0], chain[1], [users[0], *chain[2]])
+                out_shape = view_shape
     wb = _qweight(conv, w, transposed_2d=True)
     if x is None or chain is None or wb is None:
         return False
@@ -396,7 +407,6 @@ def _linear(conv, node):
         wq = wq.reshape(out_f, c, h, wd).permute(0, 2, 3, 1).reshape(out_f, in_f)
     qnode, rng, skipped = chain
     in_scale, _ = x.q.q
-    out_shape = tuple(int(s) for s in node.meta["val"].shape)
     rows = int(np.prod(out_shape[:-1])) if len(out_shape) > 1 else 1
     # a 1x1 qc8 convolution over [rows, 1, 1, in]
     xin = conv.g.node(Op.StaticReshape, [x.q.id], (rows, 1, 1, in_f), source=node.name, params=[rows, 1, 1, in_f],
@@ -504,10 +514,18 @@ def _view(conv, node):
     x = _dq_input(conv, node.args[0])
     if x is None or x.q.flat_nhwc is not None:
         return False
+    src, out_shape = x.q.shape, tuple(int(s) for s in node.meta["val"].shape)
     chain = _same_quant_chain(conv, node, x)
+    if chain is None and order_preserving(src) and order_preserving(out_shape):
+        # A view of a dequantized tensor read by other ops (a transformer's
+        # dequantize -> view -> mm): the dequantize of the viewed int8 tensor,
+        # so that a quantized linear layer still reads int8.
+        vid = conv.g.node(Op.StaticReshape, [x.q.id], phys(out_shape), source=node.name,
+                          params=list(phys(out_shape)), **_qt(conv, out_shape, *x.q.q))
+        conv.env[node] = DQ(T(vid, out_shape, q=x.q.q), node)
+        return True
     if chain is None or chain[1] != (-math.inf, math.inf):
         return False
-    src, out_shape = x.q.shape, tuple(int(s) for s in node.meta["val"].shape)
     flat = None
     if order_preserving(src) and order_preserving(out_shape):
         dims = phys(out_shape)
@@ -576,9 +594,8 @@ _QUANTIZED = {
     aten.mm.default: _linear,
     aten.add.Tensor: _binary, aten.sub.Tensor: _binary, aten.mul.Tensor: _binary,
     aten.max_pool2d_with_indices.default: _max_pool,
-    # mean / adaptive average pooling run in float between Converts: the
-    # 2026 XNNPACK's qs8 mean (a static reduce) was 5 quantization steps off
-    # the reference on tests/test_int8.py's mean_linear case.
+    aten.mean.dim: _global_pool,
+    aten._adaptive_avg_pool2d.default: _global_pool,
     aten.view_copy.default: _view, aten.squeeze_copy.dims: _view, aten.unsqueeze_copy.default: _view,
     aten.constant_pad_nd.default: _pad,
     aten.relu.default: _clamp, aten.hardtanh.default: _clamp, aten.clamp.default: _clamp,
