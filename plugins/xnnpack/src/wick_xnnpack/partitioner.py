@@ -450,7 +450,7 @@ class XnnpackPartitioner(Partitioner):
 DATA_MOVEMENT = {
     aten.view_copy.default, aten._unsafe_view.default, aten.squeeze_copy.dims, aten.unsqueeze_copy.default,
     aten.clone.default, aten.alias_copy.default, aten.expand_copy.default, aten.permute_copy.default,
-    aten.t_copy.default, operator.getitem,
+    aten.t_copy.default, aten._to_copy.default, operator.getitem,
 }
 
 
