@@ -1,5 +1,5 @@
 """int8: PT2E quantize/dequantize patterns lowered onto XNNPACK's quantized
-operators (Debian's libxnnpack 0.0~git20220216 subgraph API).
+operators (the subgraph API of XNNPACK 2026-08-21, built into the plugin).
 
 The quantizer (quantizer.py) leaves, around every float op, the pattern
 
