@@ -2,7 +2,7 @@
 
     python plugins/xnnpack/bench/hot_loops.py [--models mlp,resnet18] [--threads 1] [--seconds 3] [--int8]
 
-For Wick+xnnpack (Debian's libXNNPACK) and ExecuTorch 1.5.1's XNNPACK
+For Wick+xnnpack (XNNPACK linked into libwick_xnnpack_runtime.so) and ExecuTorch 1.5.1's XNNPACK
 delegate (its own, newer XNNPACK) in turn, a child process runs the model in a
 loop, `perf record` samples it, and the hottest address inside the XNNPACK
 library is traced back to its innermost loop, which `objdump` disassembles.
@@ -29,7 +29,7 @@ import time
 from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LIBRARY_NAMES = ("libXNNPACK.so", "libexecutorch_backend_xnnpack.so")
+LIBRARY_NAMES = ("libwick_xnnpack_runtime.so", "libXNNPACK.so", "libexecutorch_backend_xnnpack.so")
 
 
 def child(engine: str, model: str, threads: int, int8: bool, ready: str, seconds: float) -> None:

@@ -27,11 +27,11 @@ import torch
 from wick.delegate_sdk import PartitionResult, Partitioner, group_supported_nodes
 
 from . import quantized
+from .common import MAX_RANK, order_preserving, physical_dim, shape_refusal  # noqa: F401 (re-exported)
 
 aten = torch.ops.aten
 NAME = "xnnpack"
 LIB = "XNNPACK (2026-08-21)"
-MAX_RANK = 6  # XNN_MAX_TENSOR_DIMS
 
 
 def _val(node):
@@ -40,18 +40,6 @@ def _val(node):
 
 def _shape(node) -> tuple[int, ...]:
     return tuple(int(s) for s in _val(node).shape)
-
-
-def order_preserving(shape) -> bool:
-    """True when the NHWC layout of this shape holds its elements in the same
-    order as PyTorch's contiguous layout (not 4-D, one channel, or 1x1)."""
-    return len(shape) != 4 or shape[1] == 1 or shape[2] * shape[3] == 1
-
-
-def physical_dim(rank: int, dim: int) -> int:
-    """Where logical dim `dim` sits in the physical layout."""
-    dim %= max(rank, 1)
-    return {0: 0, 1: 3, 2: 1, 3: 2}[dim] if rank == 4 else dim
 
 
 class Context:
@@ -96,17 +84,6 @@ def _is_random(node) -> bool:
 
 def _float_tensor(v) -> bool:
     return isinstance(v, torch.Tensor) and v.dtype == torch.float32
-
-
-def shape_refusal(v: torch.Tensor) -> str | None:
-    """What XNNPACK cannot take about a tensor's shape: dynamic, rank > 4, empty."""
-    if any(not isinstance(s, int) for s in v.shape):
-        return "has a dynamic shape; XNNPACK runtimes here are built for static shapes"
-    if v.dim() > MAX_RANK:
-        return f"a {v.dim()}-D tensor; XNNPACK handles rank <= {MAX_RANK}"
-    if v.numel() == 0:
-        return "an empty tensor (XNNPACK asserts on zero-size operands)"
-    return None
 
 
 def _common(node) -> str | None:
@@ -450,7 +427,7 @@ class XnnpackPartitioner(Partitioner):
 DATA_MOVEMENT = {
     aten.view_copy.default, aten._unsafe_view.default, aten.squeeze_copy.dims, aten.unsqueeze_copy.default,
     aten.clone.default, aten.alias_copy.default, aten.expand_copy.default, aten.permute_copy.default,
-    aten.t_copy.default, operator.getitem,
+    aten.t_copy.default, aten._to_copy.default, operator.getitem,
 }
 
 

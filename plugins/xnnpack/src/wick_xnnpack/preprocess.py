@@ -26,79 +26,12 @@ import torch
 from wick.delegate_sdk import Backend, PreprocessResult
 
 from . import quantized
-from .partitioner import LIFTED_BY_NAME, NAME, order_preserving, physical_dim
+from .common import (LOGICAL_POS_IN_NHWC, NCHW_TO_NHWC, NHWC_TO_NCHW, LoweringError, T, dims_of, order_preserving,
+                     pad_params, phys, physical_dim, to_phys)
+from .partitioner import LIFTED_BY_NAME, NAME, _through_qdq
 from .xgraph import FLAG_ALIGN_CORNERS, FLAG_KEEP_DIMS, FUSABLE, NONE, Op, XBinding, XGraph
 
 aten = torch.ops.aten
-
-
-class LoweringError(ValueError):
-    pass
-
-
-@dataclass
-class T:
-    """A runtime tensor: XNNPACK value `id`, logical shape. `flat_nhwc` is set
-    on a flatten of an NHWC tensor (its elements are in H, W, C order): only
-    a linear layer may consume it, with its weight columns permuted."""
-
-    id: int
-    shape: tuple[int, ...]
-    flat_nhwc: tuple[int, int, int] | None = None
-    q: tuple[float, int] | None = None  # (scale, zero_point) of a qint8 value; None: float32
-    contig: bool = False  # a 4-D value kept in PyTorch's (NCHW) order rather than NHWC
-
-    @property
-    def rank(self) -> int:
-        return len(self.shape)
-
-    @property
-    def nhwc(self) -> bool:
-        return self.rank == 4 and not self.contig
-
-
-def pad_params(node, rank: int) -> tuple[list[int], float]:
-    """constant_pad_nd's (pad, value) as XNNPACK's static_constant_pad wants
-    them: all pre-paddings then all post-paddings, per physical (NHWC for
-    4-D) dimension."""
-    pads = list(node.args[1])
-    value = float(node.args[2]) if len(node.args) > 2 and node.args[2] is not None else 0.0
-    pre, post = [0] * rank, [0] * rank
-    for i in range(len(pads) // 2):  # pads run from the last dimension backwards
-        d = rank - 1 - i
-        pre[d], post[d] = pads[2 * i], pads[2 * i + 1]
-    if rank == 4:
-        pre = [pre[0], pre[2], pre[3], pre[1]]
-        post = [post[0], post[2], post[3], post[1]]
-    return pre + post, value
-
-
-def phys(shape) -> tuple[int, ...]:
-    """Physical (XNNPACK) dims of a logical shape: NHWC for 4-D."""
-    shape = tuple(int(s) for s in shape)
-    if len(shape) == 4:
-        return (shape[0], shape[2], shape[3], shape[1])
-    return shape or (1,)
-
-
-def dims_of(shape, contig: bool) -> tuple[int, ...]:
-    """Physical dims of a logical shape in the layout `contig` selects."""
-    shape = tuple(int(s) for s in shape)
-    return (shape or (1,)) if contig else phys(shape)
-
-
-# Where each logical (NCHW) dim of a 4-D tensor sits in NHWC, and back.
-NCHW_TO_NHWC = [0, 2, 3, 1]   # transpose permutation: NCHW value -> NHWC value
-NHWC_TO_NCHW = [0, 3, 1, 2]   # NHWC value -> NCHW value
-LOGICAL_POS_IN_NHWC = [0, 3, 1, 2]
-
-
-def to_phys(t: torch.Tensor) -> np.ndarray:
-    """A constant in physical layout (float32)."""
-    t = t.detach().to(torch.float32)
-    if t.dim() == 4:
-        t = t.permute(0, 2, 3, 1)
-    return t.contiguous().numpy().reshape(phys(t.shape) if t.dim() != 4 else tuple(t.shape))
 
 
 # Ops that read 4-D tensors as NHWC.
@@ -616,8 +549,6 @@ class Converter:
     def _feeds_linear(self, node) -> bool:
         """A flatten whose every user is a linear layer reading it as its input
         (those permute their weight columns to NHWC order instead of a transpose)."""
-        from .partitioner import _through_qdq
-
         users = _through_qdq(node)
         return bool(users) and all(
             u.target in (aten.mm.default, aten.addmm.default) and

@@ -1,5 +1,5 @@
 """int8: PT2E quantize/dequantize patterns lowered onto XNNPACK's quantized
-operators (Debian's libxnnpack 0.0~git20220216 subgraph API).
+operators (the subgraph API of XNNPACK 2026-08-21, built into the plugin).
 
 The quantizer (quantizer.py) leaves, around every float op, the pattern
 
@@ -45,6 +45,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .common import LoweringError, T, order_preserving, pad_params, phys, physical_dim, shape_refusal
+from .xgraph import FUSABLE, DType, Op, XBinding
+
 aten = torch.ops.aten
 NOT_QUANTIZED = object()
 SKIPPED = object()  # an fx node folded into a quantized op (its activation, its getitem)
@@ -86,7 +89,6 @@ def qparams(node) -> tuple[float, int]:
 def refusal(node, ctx):
     """None (claimed), a reason, or NOT_QUANTIZED (not a quantization op: the
     other rules decide)."""
-    from .partitioner import shape_refusal
 
     if node.op != "call_function" or not _is_qd(node):
         return NOT_QUANTIZED
@@ -135,8 +137,6 @@ class DQ:
 
 
 def materialize(conv, d: DQ):
-    from .preprocess import T, phys
-    from .xgraph import Op
 
     if d.as_float is None:
         vid = conv.g.node(Op.Convert, [d.q.id], phys(d.q.shape), source=d.node.name)
@@ -145,7 +145,6 @@ def materialize(conv, d: DQ):
 
 
 def is_runtime(v) -> bool:
-    from .preprocess import T
 
     return v is SKIPPED or isinstance(v, (T, DQ))
 
@@ -153,16 +152,12 @@ def is_runtime(v) -> bool:
 def input_value(conv, placeholder, meta):
     """An int8 delegate argument (a quantize outside this delegate feeding
     dequantizes inside): a qint8 value with its dequantizes' parameters."""
-    from .preprocess import T, phys
-    from .partitioner import order_preserving
-    from .xgraph import DType, XBinding
 
     if meta.dtype != torch.int8:
         return None
     _, dq, _ = _ops()
     params = {qparams(u) for u in placeholder.users if u.target == dq}
     if len(params) != 1 or any(u.target != dq for u in placeholder.users):
-        from .preprocess import LoweringError
 
         raise LoweringError(f"int8 input {placeholder.name} is not read by dequantizes of one quantization")
     (scale, zp), = params
@@ -182,7 +177,6 @@ def foldable(node):
 
 
 def _qt(conv, shape, scale, zp):
-    from .xgraph import DType
 
     return dict(out_dtype=DType.QInt8, out_quant=dict(scale=float(scale), zero_point=int(zp)))
 
@@ -282,7 +276,6 @@ def lower(conv, node):
     if node.target == dq:
         src = conv.env[node.args[0]]
         if getattr(src, "q", None) is None:
-            from .preprocess import LoweringError
 
             raise LoweringError("dequantize of a tensor that is not int8 in this delegate")
         conv.env[node] = DQ(src, node)
@@ -295,8 +288,6 @@ def lower(conv, node):
 
 
 def _quantize(conv, node):
-    from .preprocess import T, phys
-    from .xgraph import Op
 
     scale, zp = qparams(node)
     src = conv.env[node.args[0]]
@@ -307,7 +298,6 @@ def _quantize(conv, node):
     if x is None:
         x = materialize(conv, src) if isinstance(src, DQ) else conv.env[node.args[0]]
     if not isinstance(x, T) or x.q is not None:
-        from .preprocess import LoweringError
 
         raise LoweringError("quantize of a value that is not a float runtime tensor")
     x = conv.to_nhwc(x)  # int8 values are laid out like the 2022 flow: 4-D as NHWC
@@ -317,7 +307,6 @@ def _quantize(conv, node):
 
 
 def _emit(conv, node, kind, inputs, out_shape, qnode, rng, skipped, params=(), **attrs):
-    from .preprocess import T, phys
 
     scale, zp = qparams(qnode)
     lo, hi = rng
@@ -331,7 +320,6 @@ def _emit(conv, node, kind, inputs, out_shape, qnode, rng, skipped, params=(), *
 
 
 def _conv(conv, node):
-    from .xgraph import DType, Op
 
     x = _dq_input(conv, node.args[0])
     stride, padding, dilation, transposed, output_padding, groups = node.args[3:9]
@@ -370,8 +358,6 @@ def _conv(conv, node):
 
 
 def _linear(conv, node):
-    from .preprocess import T
-    from .xgraph import DType, Op
 
     if node.target == aten.addmm.default:
         b, a, w = node.args[0], node.args[1], node.args[2]
@@ -426,7 +412,6 @@ def _linear(conv, node):
 
 
 def _binary(conv, node):
-    from .xgraph import Op
 
     kind = {aten.add.Tensor: Op.Add, aten.sub.Tensor: Op.Subtract, aten.mul.Tensor: Op.Multiply}[node.target]
     alpha = node.kwargs.get("alpha", node.args[2] if len(node.args) > 2 else 1)
@@ -457,7 +442,6 @@ def _same_quant_chain(conv, node, x, through_getitem=False):
 
 
 def _max_pool(conv, node):
-    from .xgraph import Op
 
     x = _dq_input(conv, node.args[0])
     if x is None or x.q.flat_nhwc is not None:
@@ -479,9 +463,6 @@ def _max_pool(conv, node):
 
 
 def _global_pool(conv, node):
-    from .partitioner import physical_dim
-    from .preprocess import T
-    from .xgraph import Op
 
     x = _dq_input(conv, node.args[0])
     if x is None or x.q.rank != 4 or x.q.flat_nhwc is not None:
@@ -507,9 +488,6 @@ def _global_pool(conv, node):
 
 
 def _view(conv, node):
-    from .partitioner import order_preserving
-    from .preprocess import T, phys
-    from .xgraph import Op
 
     x = _dq_input(conv, node.args[0])
     if x is None or x.q.flat_nhwc is not None:
@@ -543,8 +521,6 @@ def _view(conv, node):
 
 
 def _pad(conv, node):
-    from .preprocess import pad_params
-    from .xgraph import Op
 
     x = _dq_input(conv, node.args[0])
     if x is None or x.q.flat_nhwc is not None:
@@ -561,7 +537,6 @@ def _pad(conv, node):
 
 
 def _clamp(conv, node):
-    from .xgraph import FUSABLE, Op
 
     x = _dq_input(conv, node.args[0])
     bounds = _clamp_bounds(node)
