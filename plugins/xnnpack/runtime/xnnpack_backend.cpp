@@ -114,7 +114,7 @@ struct Binding {
   int64_t sizes[kMaxDims];
   size_t numel;
   bool nchw;            // argument NCHW, buffer NHWC
-  bool ignored;         // an argument the subgraph does not read (a weight already in the blob)
+  bool ignored;         // an argument the subgraph does not read (a weight in the blob: wick-xnnpack 0.1 blobs)
   int32_t dtype;        // WICK_DTYPE_FLOAT32, or WICK_DTYPE_INT8 for a QInt8 value
   size_t elem_size;     // 4 or 1
   void* buffer;         // owned by the Delegate

@@ -53,6 +53,15 @@ def test_blob_for_another_build_is_refused_naming_both(monkeypatch, tmp_path, wi
     assert res.returncode == 1 and other in res.stderr and installed in res.stderr, res.stderr
 
 
+def test_blob_without_a_compatibility_string_goes_on_to_inits_checks(monkeypatch):
+    import wick_xnnpack.preprocess as preprocess
+
+    monkeypatch.setattr(preprocess, "compatibility", lambda: "")  # as wick-xnnpack 0.1 exported
+    program = wick.export(ConvRelu().eval(), (X,), backends=["xnnpack"])
+    (out,) = wick.runtime.load(program.buffer).method("forward")(X)
+    torch.testing.assert_close(out, ConvRelu().eval()(X), rtol=1e-4, atol=1e-5)
+
+
 def test_traced_events_nest_inside_the_delegate_call():
     program = wick.export(ConvRelu().eval(), (X,), backends=["xnnpack"], compile_specs=ONE_THREAD)
     method = wick.runtime.load(program.buffer).method("forward")
