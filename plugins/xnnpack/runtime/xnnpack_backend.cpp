@@ -1,5 +1,10 @@
-// Runtime half of the 'xnnpack' backend: the C ABI of wick/backend.h (ABI 1)
-// over XNNPACK's subgraph API (XNNPACK 2026-08-21, linked in statically).
+// Runtime half of the 'xnnpack' backend: backend ABI 2 (wick/backend.h,
+// WickBackend2 exported as wick_backend_entry2) over XNNPACK's subgraph API
+// (XNNPACK 2026-08-21, linked in statically).
+//
+// validate_blob() compares the blob's compatibility string (written by
+// preprocess.py: plugin version, XNNPACK commit, blob version) with this
+// build's before init() reads a byte of the blob.
 //
 // init() runs in stages, each filling the one Loader that owns everything
 // made so far; a failing stage returns, and one function (Loader's release)
@@ -11,8 +16,10 @@
 //   create_runtime  weights packed here, once; the shared thread pool
 //   bind_externals  buffers of the delegate's arguments, reshape (XNNPACK's
 //                   own shapes must equal the checked ones), setup, once
-// execute(): copy inputs into those buffers (NCHW -> NHWC where the binding
-// says so), xnn_invoke_runtime, copy outputs out. No allocation, no setup.
+// execute(): check every argument, copy inputs into those buffers (NCHW ->
+// NHWC where the binding says so), xnn_invoke_runtime, copy outputs out; each
+// of the three is a traced event (copy_in, invoke, copy_out) when a profiler
+// listens. No allocation, no setup.
 //
 // Threads: upstream pthreadpool, one pool per thread count shared by all
 // handles of the process, sized by the compile spec or load-time option
@@ -42,6 +49,24 @@ namespace fb = wick_xnnpack::fb;
 using wick_xnnpack::kMaxDims;
 
 constexpr size_t kMaxThreads = 256;
+constexpr uint32_t kBlobVersion = 1;  // the Graph.version this runtime reads (schema/xnnpack_graph.fbs)
+
+#ifndef WICK_XNNPACK_VERSION
+#define WICK_XNNPACK_VERSION "unknown"
+#endif
+#ifndef WICK_XNNPACK_LIBRARY_COMMIT
+#define WICK_XNNPACK_LIBRARY_COMMIT "unknown"
+#endif
+
+// What preprocess.py writes as the blob's compatibility string for this very
+// build (preprocess.compatibility()); anything else is refused by validate_blob.
+constexpr const char kCompatibility[] = "wick-xnnpack " WICK_XNNPACK_VERSION "; XNNPACK " WICK_XNNPACK_LIBRARY_COMMIT
+                                        "; blob WXNN 1";
+static_assert(kBlobVersion == 1, "kCompatibility names the blob version");
+constexpr const char kBackendName[] = "xnnpack";
+
+// The host services, received at registration (attach); null before.
+const WickHostServices* g_host = nullptr;
 static_assert(kMaxDims == XNN_MAX_TENSOR_DIMS, "graph_check.h must use XNNPACK's rank limit");
 
 // ---- shared thread pools -------------------------------------------------
@@ -89,7 +114,7 @@ struct Binding {
   int64_t sizes[kMaxDims];
   size_t numel;
   bool nchw;            // argument NCHW, buffer NHWC
-  bool ignored;         // an argument the subgraph does not read (a weight already in the blob)
+  bool ignored;         // an argument the subgraph does not read (a weight in the blob: wick-xnnpack 0.1 blobs)
   int32_t dtype;        // WICK_DTYPE_FLOAT32, or WICK_DTYPE_INT8 for a QInt8 value
   size_t elem_size;     // 4 or 1
   void* buffer;         // owned by the Delegate
@@ -106,7 +131,7 @@ struct Delegate {
   size_t num_owned;
 };
 
-void destroy(void* handle) {
+void destroy_delegate(void* handle) {
   Delegate* d = static_cast<Delegate*>(handle);
   if (d == nullptr) return;
   if (d->runtime != nullptr) xnn_delete_runtime(d->runtime);
@@ -132,7 +157,7 @@ struct Loader {
   void release(bool keep_delegate) {
     if (subgraph != nullptr) xnn_delete_subgraph(subgraph);  // the runtime keeps what it needs
     wick_xnnpack::free_checked_graph(&checked);
-    if (!keep_delegate) destroy(d);
+    if (!keep_delegate) destroy_delegate(d);
     subgraph = nullptr;
     d = nullptr;
   }
@@ -234,8 +259,16 @@ WickStatus parse_options(Loader& l, const WickCompileSpec* specs, size_t num_spe
   if (threads == 0) {
     const char* env = std::getenv("WICK_XNNPACK_THREADS");
     if (env != nullptr && *env != '\0') {
-      long v = std::strtol(env, nullptr, 10);
-      if (v > 0 && v <= static_cast<long>(kMaxThreads)) threads = static_cast<size_t>(v);
+      char* end = nullptr;
+      long v = std::strtol(env, &end, 10);
+      if (end != env && *end == '\0' && v > 0 && v <= static_cast<long>(kMaxThreads)) {
+        threads = static_cast<size_t>(v);
+      } else {
+        char line[160];
+        std::snprintf(line, sizeof(line), "WICK_XNNPACK_THREADS='%.32s' is not a thread count in 1..%zu; ignored",
+                      env, kMaxThreads);
+        wick_log(g_host, kBackendName, WICK_LOG_WARNING, line);
+      }
     }
   }
   if (threads == 0) threads = default_threads();
@@ -253,9 +286,9 @@ WickStatus open_blob(Loader& l, const uint8_t* blob, size_t size) {
                 "wick-xnnpack", size);
   }
   l.graph = fb::GetGraph(blob);
-  if (l.graph->version() != 1) {
-    return fail(l.error, l.error_size, WICK_STATUS_UNSUPPORTED, "blob version %u, this runtime reads version 1",
-                l.graph->version());
+  if (l.graph->version() != kBlobVersion) {
+    return fail(l.error, l.error_size, WICK_STATUS_UNSUPPORTED, "blob version %u, this runtime reads version %u",
+                l.graph->version(), kBlobVersion);
   }
   return WICK_STATUS_OK;
 }
@@ -601,14 +634,22 @@ WickStatus run_stages(Loader& l, const uint8_t* blob, size_t size, const WickCom
   return s;
 }
 
-WickStatus init(const uint8_t* blob, size_t size, const WickCompileSpec* specs, size_t num_specs,
-                const WickHostAllocator* /*alloc*/, void** handle, char* error, size_t error_size) {
+WickStatus init(void*, const WickInitArgs* args, void** handle, char* error, size_t error_size) {
   *handle = nullptr;
   Loader l;
   l.error = error;
   l.error_size = error_size;
-  WickStatus s = run_stages(l, blob, size, specs, num_specs);
-  if (s == WICK_STATUS_OK) *handle = l.d;
+  WickStatus s = run_stages(l, args->blob, args->blob_size, args->specs, args->num_specs);
+  if (s == WICK_STATUS_OK) {
+    *handle = l.d;
+    if (g_host != nullptr) {
+      char line[200];
+      std::snprintf(line, sizeof(line), "%s delegate %u: %u XNNPACK nodes, %zu values, %zu threads",
+                    args->method_name ? args->method_name : "?", args->delegate_index, l.graph->nodes()->size(),
+                    l.checked.num_values, l.threads);
+      wick_log(g_host, kBackendName, WICK_LOG_DEBUG, line);
+    }
+  }
   l.release(/*keep_delegate=*/s == WICK_STATUS_OK);
   return s;
 }
@@ -636,44 +677,85 @@ WickStatus check_arg(const Binding& b, const WickTensorArg& a, bool is_input, si
   return WICK_STATUS_OK;
 }
 
-WickStatus execute(void* handle, WickTensorArg* args, size_t num_args, char* error, size_t error_size) {
+// Bytes one argument moves, for the copy events' counters.
+int64_t arg_bytes(const Binding& b) { return b.ignored ? 0 : static_cast<int64_t>(b.numel * b.elem_size); }
+
+WickStatus execute(void*, void* handle, WickTensorArg* args, size_t num_args, char* error, size_t error_size) {
   Delegate* d = static_cast<Delegate*>(handle);
   if (num_args != d->num_inputs + d->num_outputs) {
     return fail(error, error_size, WICK_STATUS_INVALID_ARGUMENT, "called with %zu arguments, the subgraph takes %zu "
                 "inputs and %zu outputs", num_args, d->num_inputs, d->num_outputs);
   }
+  // Every argument is checked before the first event begins, so no event is
+  // left open by an error.
+  for (size_t i = 0; i < d->num_inputs; ++i) {
+    if (d->inputs[i].ignored) continue;
+    WickStatus s = check_arg(d->inputs[i], args[i], true, i, error, error_size);
+    if (s != WICK_STATUS_OK) return s;
+  }
+  for (size_t i = 0; i < d->num_outputs; ++i) {
+    WickStatus s = check_arg(d->outputs[i], args[d->num_inputs + i], false, i, error, error_size);
+    if (s != WICK_STATUS_OK) return s;
+  }
+
+  uint64_t event = wick_event_begin(g_host, "copy_in");
+  int64_t bytes = 0, transposed = 0;
   for (size_t i = 0; i < d->num_inputs; ++i) {
     const Binding& b = d->inputs[i];
     if (b.ignored) continue;
-    WickStatus s = check_arg(b, args[i], true, i, error, error_size);
-    if (s != WICK_STATUS_OK) return s;
     if (b.nchw) {
       convert_layout(d->pool, b, args[i].data, b.buffer, true);
+      ++transposed;
     } else {
       std::memcpy(b.buffer, args[i].data, b.numel * b.elem_size);
     }
+    bytes += arg_bytes(b);
   }
+  if (event != 0) {
+    const WickEventCounter counters[] = {{"bytes", bytes}, {"nchw_to_nhwc", transposed}};
+    wick_event_end(g_host, event, counters, 2);
+  }
+
+  event = wick_event_begin(g_host, "invoke");
   xnn_status st = xnn_invoke_runtime(d->runtime);
+  if (event != 0) {
+    const WickEventCounter threads{"threads", static_cast<int64_t>(d->threads)};
+    wick_event_end(g_host, event, &threads, 1);
+  }
   if (st != xnn_status_success) {
     return fail(error, error_size, WICK_STATUS_ERROR, "xnn_invoke_runtime failed: %s", status_name(st));
   }
+
+  event = wick_event_begin(g_host, "copy_out");
+  bytes = transposed = 0;
   for (size_t i = 0; i < d->num_outputs; ++i) {
     const Binding& b = d->outputs[i];
     WickTensorArg& a = args[d->num_inputs + i];
-    WickStatus s = check_arg(b, a, false, i, error, error_size);
-    if (s != WICK_STATUS_OK) return s;
     a.dim = b.dim;
     for (int32_t k = 0; k < b.dim; ++k) a.sizes[k] = b.sizes[k];
     if (b.nchw) {
       convert_layout(d->pool, b, b.buffer, a.data, false);
+      ++transposed;
     } else {
       std::memcpy(a.data, b.buffer, b.numel * b.elem_size);
     }
+    bytes += arg_bytes(b);
+  }
+  if (event != 0) {
+    const WickEventCounter counters[] = {{"bytes", bytes}, {"nhwc_to_nchw", transposed}};
+    wick_event_end(g_host, event, counters, 2);
   }
   return WICK_STATUS_OK;
 }
 
-int is_available(char* reason, size_t reason_size) {
+void destroy(void*, void* handle) { destroy_delegate(handle); }
+
+WickStatus attach(void*, const WickHostServices* host, char*, size_t) {
+  g_host = host;
+  return WICK_STATUS_OK;
+}
+
+int is_available(void*, char* reason, size_t reason_size) {
   xnn_status st = xnn_initialize(nullptr);
   if (st != xnn_status_success) {
     std::snprintf(reason, reason_size, "xnn_initialize failed (%s): this CPU lacks what XNNPACK needs",
@@ -683,12 +765,75 @@ int is_available(char* reason, size_t reason_size) {
   return 1;
 }
 
-const char* info() {
-  return "XNNPACK 2026-08-21 (75db3c093b6d, built from source, linked statically) subgraph runtime on the host CPU";
+// The blob needs the XNNPACK build and the blob reader it was written for:
+// another plugin version may write another graph for the same model, another
+// XNNPACK may define a node differently. An empty string (a blob exported
+// before compatibility strings) is left to init()'s own checks.
+WickStatus validate_blob(void*, const uint8_t*, size_t, const char* compatibility, char* error, size_t error_size) {
+  if (compatibility == nullptr || compatibility[0] == '\0' || std::strcmp(compatibility, kCompatibility) == 0) {
+    return WICK_STATUS_OK;
+  }
+  return fail(error, error_size, WICK_STATUS_INCOMPATIBLE_BLOB,
+              "the blob was made for \"%s\", but this runtime is \"%s\"; export the model again with the "
+              "installed wick-xnnpack", compatibility, kCompatibility);
 }
 
-const WickBackend kBackend = {WICK_BACKEND_ABI_VERSION, "xnnpack", is_available, init, execute, destroy, info};
+// "avx2 fma avx512f ...": the instruction sets cpuid reports, from which
+// XNNPACK picks its microkernels at init.
+const char* cpu_features() {
+  static char text[160] = "";
+  static std::once_flag once;
+  std::call_once(once, [] {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    struct Feature {
+      const char* name;
+      bool present;
+    };
+    const Feature features[] = {
+        {"sse4.1", __builtin_cpu_supports("sse4.1") != 0}, {"avx", __builtin_cpu_supports("avx") != 0},
+        {"avx2", __builtin_cpu_supports("avx2") != 0},     {"fma", __builtin_cpu_supports("fma") != 0},
+        {"f16c", __builtin_cpu_supports("f16c") != 0},     {"avx512f", __builtin_cpu_supports("avx512f") != 0},
+        {"avx512bw", __builtin_cpu_supports("avx512bw") != 0},
+        {"avx512vnni", __builtin_cpu_supports("avx512vnni") != 0},
+        {"avxvnni", __builtin_cpu_supports("avxvnni") != 0},
+    };
+    size_t n = 0;
+    for (const Feature& f : features) {
+      if (!f.present) continue;
+      int w = std::snprintf(text + n, sizeof(text) - n, "%s%s", n ? " " : "", f.name);
+      if (w < 0 || static_cast<size_t>(w) >= sizeof(text) - n) break;
+      n += static_cast<size_t>(w);
+    }
+#elif defined(__aarch64__)
+    std::snprintf(text, sizeof(text), "aarch64 (NEON)");
+#endif
+  });
+  return text;
+}
+
+WickStatus device_info(void*, WickDeviceInfo* info) {
+  static char device[256];
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // The default pool size (no compile spec, no load-time option).
+    Loader l;
+    parse_options(l, nullptr, 0);
+    std::snprintf(device, sizeof(device), "host CPU, %zu threads by default; %s", l.threads,
+                  cpu_features()[0] ? cpu_features() : "CPU features unknown");
+  });
+  info->device = device;
+  info->driver_version = "XNNPACK 2026-08-21 (" WICK_XNNPACK_LIBRARY_COMMIT ", linked statically)";
+  info->backend_version = kCompatibility;
+  return WICK_STATUS_OK;
+}
+
+const WickBackend2 kBackend = {
+    WICK_STRUCT_HEADER(WickBackend2),
+    0,  // min_host_minor: any ABI 2.x host
+    0,       kBackendName, nullptr, attach, is_available, validate_blob, init, execute, destroy, device_info,
+};
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const WickBackend* wick_backend_entry() { return &kBackend; }
+extern "C" __attribute__((visibility("default"))) const WickBackend2* wick_backend_entry2() { return &kBackend; }

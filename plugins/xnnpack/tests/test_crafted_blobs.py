@@ -63,7 +63,8 @@ CHILD = textwrap.dedent("""
                 b[start + rng.randrange(size)] = rng.randrange(256)
         print(seed, i, flush=True)  # the last line names the mutant that crashed
         try:
-            wick.runtime.load(bytes(b)).method("forward")(x)
+            # unverified: with the segment checksums on, every mutant would stop at its CRC
+            wick.runtime.load(bytes(b), verify_checksums=False).method("forward")(x)
             verdict = "ran"
         except wick.WickError as e:
             verdict = e.code

@@ -30,5 +30,5 @@ def test_runtime_library_exports_only_the_entry_point():
         # Num: Value Size Type Bind Vis Ndx Name: defined (Ndx not UND), global symbols.
         if len(parts) >= 8 and parts[4] in ("GLOBAL", "WEAK") and parts[6] != "UND":
             exported.append(parts[7])
-    assert "wick_backend_entry" in exported
+    assert "wick_backend_entry2" in exported and "wick_backend_entry" not in exported  # backend ABI 2 only
     assert not [s for s in exported if s.startswith(("xnn_", "pthreadpool_", "cpuinfo_"))], exported

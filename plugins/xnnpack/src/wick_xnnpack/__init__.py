@@ -17,10 +17,11 @@ import os
 from wick.delegate_sdk import PluginDescriptor, hookimpl
 
 NAME = "xnnpack"
-VERSION = "0.1.0"
+VERSION = "0.2.0"  # 0.2: backend ABI 2 (validate_blob, traced events, device_info)
 # The SDK API this plugin was written against; Wick refuses another major.
-SDK_API_VERSION = "1.0"
-XNNPACK_VERSION = "2026-08-21 (75db3c093b6d, linked statically)"
+SDK_API_VERSION = "1.1"  # 1.1: PreprocessResult.compatibility
+XNNPACK_COMMIT = "75db3c093b6d"  # must equal the commit in cmake/XnnpackFromSource.cmake
+XNNPACK_VERSION = f"2026-08-21 ({XNNPACK_COMMIT}, linked statically)"
 RUNTIME_LIBRARY = os.path.join(os.path.dirname(__file__), "libwick_xnnpack_runtime.so")
 
 

@@ -13,8 +13,9 @@ the plugin) can express:
 * no gather (embedding, index_select) or select-by-mask (where) in XNNPACK:
   those stay on the portable kernels.
 
-Work on constants (a weight's transpose, say) is folded ahead of time and
-claimed along with the op that consumes it.
+Work on float constants (a weight's transpose or cast) is not claimed: Wick
+folds it before preprocess and hands the delegate its result as a constant.
+An int8 weight's dequantize is claimed with the op that consumes it.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Context:
             n for n, spec in zip(placeholders, ep.graph_signature.input_specs)
             if spec.kind in (InputKind.PARAMETER, InputKind.BUFFER, InputKind.CONSTANT_TENSOR)}
         self._const: dict[torch.fx.Node, bool] = {}
+        self._quantized_const: dict[torch.fx.Node, bool] = {}
         self._memo: dict[torch.fx.Node, str | None] = {}
 
     def is_const(self, node) -> bool:
@@ -70,6 +72,15 @@ class Context:
             result = False
         self._const[node] = result
         return result
+
+    def reads_quantized_constant(self, node) -> bool:
+        """A constant computed through a quantize/dequantize (an int8 weight)."""
+        if not isinstance(node, torch.fx.Node) or node.op != "call_function":
+            return False
+        if node not in self._quantized_const:
+            self._quantized_const[node] = quantized._is_qd(node) or any(
+                self.reads_quantized_constant(a) for a in node.all_input_nodes)
+        return self._quantized_const[node]
 
     def refusal(self, node) -> str | None:
         if node not in self._memo:
@@ -369,8 +380,14 @@ def _refusal(node, ctx: Context) -> str | None:
     if q != quantized.NOT_QUANTIZED:
         return q
     if ctx.is_const(node):
-        # Computed from constants only: folded ahead of time, taken when every
-        # consumer is taken (otherwise it stays where its consumers are).
+        # Computed from constants only. Wick folds a float weight's transpose
+        # or cast before preprocess and hands the result over as a constant,
+        # so those are left alone. An int8 weight's dequantize (and what
+        # follows it) is taken with its consumer: the int8 lowering reads the
+        # int8 values and scales through it, which folding would turn to
+        # float32.
+        if not ctx.reads_quantized_constant(node):
+            return "computed from constants only: Wick folds it into the constants of the delegate that uses it"
         users = list(node.users)
         if users and all(u.op == "call_function" and ctx.refusal(u) is None for u in users):
             return None
@@ -388,25 +405,6 @@ def _refusal(node, ctx: Context) -> str | None:
     return rule(node, ctx)
 
 
-# Constants of the program last partitioned, by placeholder name. Wick 0.1's
-# lowering passes an empty `DelegateSubgraph.constants` (its lookup is keyed
-# by fx nodes that fuse_by_partitions has replaced) and hands the weights to
-# the delegate as runtime arguments; preprocess recognizes them here by name,
-# embeds them in the blob, and the runtime ignores those arguments.
-LIFTED_BY_NAME: dict[str, "torch.Tensor"] = {}
-
-
-def _remember_constants(ep) -> None:
-    from torch.export.graph_signature import InputKind
-
-    state = {**ep.state_dict, **ep.constants}
-    placeholders = [n for n in ep.graph.nodes if n.op == "placeholder"]
-    LIFTED_BY_NAME.clear()
-    for node, spec in zip(placeholders, ep.graph_signature.input_specs):
-        if spec.kind in (InputKind.PARAMETER, InputKind.BUFFER, InputKind.CONSTANT_TENSOR):
-            LIFTED_BY_NAME[node.name] = state[spec.target]
-
-
 class XnnpackPartitioner(Partitioner):
     backend_name = NAME
 
@@ -418,7 +416,6 @@ class XnnpackPartitioner(Partitioner):
 
     def partition(self, exported_program, claimable) -> PartitionResult:
         ctx = Context(exported_program)
-        _remember_constants(exported_program)
         return _drop_data_movement_only(exported_program, group_supported_nodes(exported_program, claimable,
                                                                                  ctx.refusal))
 

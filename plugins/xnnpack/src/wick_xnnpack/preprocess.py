@@ -28,7 +28,7 @@ from wick.delegate_sdk import Backend, PreprocessResult
 from . import quantized
 from .common import (LOGICAL_POS_IN_NHWC, NCHW_TO_NHWC, NHWC_TO_NCHW, LoweringError, T, dims_of, order_preserving,
                      pad_params, phys, physical_dim, to_phys)
-from .partitioner import LIFTED_BY_NAME, NAME, _through_qdq
+from .partitioner import NAME, _through_qdq
 from .xgraph import FLAG_ALIGN_CORNERS, FLAG_KEEP_DIMS, FUSABLE, NONE, Op, XBinding, XGraph
 
 aten = torch.ops.aten
@@ -190,12 +190,6 @@ class Converter:
                 self.env[p] = self.sub.constants[i]
                 continue
             meta = self.sub.input_metas[i]
-            lifted = LIFTED_BY_NAME.get(p.name)
-            if lifted is not None and tuple(lifted.shape) == tuple(meta.shape) and lifted.dtype == meta.dtype:
-                # a weight passed as an argument (see partitioner.LIFTED_BY_NAME): embedded, argument ignored
-                self.env[p] = lifted
-                self.g.inputs.append(XBinding(NONE, tuple(int(s) for s in meta.shape)))
-                continue
             q = quantized.input_value(self, p, meta)
             if q is not None:
                 continue
@@ -751,4 +745,15 @@ class XnnpackBackend(Backend):
         debug = graph.summary()
         debug["fused"] = conv.debug
         debug["quantized_ops"] = conv.quantized_ops
-        return PreprocessResult(graph.serialize(), debug)
+        return PreprocessResult(graph.serialize(), debug, compatibility=compatibility())
+
+
+def compatibility() -> str:
+    """What the runtime half checks before reading the blob (validate_blob in
+    runtime/xnnpack_backend.cpp, kCompatibility there): this plugin's version,
+    the XNNPACK it links and the blob version. No target: XNNPACK picks its
+    kernels for the CPU at init, so one blob runs on any CPU it supports."""
+    from . import VERSION, XNNPACK_COMMIT
+    from .xgraph import BLOB_VERSION
+
+    return f"wick-xnnpack {VERSION}; XNNPACK {XNNPACK_COMMIT}; blob WXNN {BLOB_VERSION}"

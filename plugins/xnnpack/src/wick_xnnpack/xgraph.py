@@ -15,6 +15,7 @@ from enum import IntEnum
 import flatbuffers
 import numpy as np
 
+BLOB_VERSION = 1  # Graph.version; the runtime half reads exactly this one (kBlobVersion)
 NONE = 0xFFFFFFFF  # XNN_INVALID_VALUE_ID: an absent optional operand (bias)
 XNN_EXTRA_BYTES = 16
 FLAG_ALIGN_CORNERS = 0x00000008
@@ -244,7 +245,7 @@ class XGraph:
         outs_vec = table_vec(outs)
         consts_vec = table_vec(buffers)
         b.StartObject(6)
-        b.PrependUint32Slot(0, 1, 1)
+        b.PrependUint32Slot(0, BLOB_VERSION, 1)
         b.PrependUOffsetTRelativeSlot(1, values_vec, 0)
         b.PrependUOffsetTRelativeSlot(2, nodes_vec, 0)
         b.PrependUOffsetTRelativeSlot(3, ins_vec, 0)
