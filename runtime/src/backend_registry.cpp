@@ -1,6 +1,7 @@
 #include "wick/runtime/backend_registry.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "wick/runtime/event_tracer.h"
@@ -33,7 +34,23 @@ const char* level_name(int32_t level) {
   }
 }
 
+// Hosts without a sink of their own (wick-run) print warnings and errors;
+// WICK_LOG_LEVEL=debug|info|warning|error moves the threshold. (Python
+// installs its own sink: logging's levels filter there.)
+int32_t stderr_threshold() {
+  static const int32_t threshold = [] {
+    const char* v = std::getenv("WICK_LOG_LEVEL");
+    if (v == nullptr) return static_cast<int32_t>(WICK_LOG_WARNING);
+    if (std::strcmp(v, "debug") == 0) return static_cast<int32_t>(WICK_LOG_DEBUG);
+    if (std::strcmp(v, "info") == 0) return static_cast<int32_t>(WICK_LOG_INFO);
+    if (std::strcmp(v, "error") == 0) return static_cast<int32_t>(WICK_LOG_ERROR);
+    return static_cast<int32_t>(WICK_LOG_WARNING);
+  }();
+  return threshold;
+}
+
 void stderr_sink(const char* backend, int32_t level, const char* message) {
+  if (level < stderr_threshold()) return;
   std::fprintf(stderr, "wick[%s] %s: %s\n", backend, level_name(level), message);
 }
 

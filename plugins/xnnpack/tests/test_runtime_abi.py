@@ -6,6 +6,7 @@ host, and device_info describes XNNPACK and the CPU."""
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 
 import pytest
@@ -106,6 +107,11 @@ def test_bad_thread_variable_is_a_warning_through_the_host_log(monkeypatch, capl
     program.save(str(path))
     res = subprocess.run([wick_run, str(path), "--backend-lib", _runtime_library()], capture_output=True, text=True)
     assert res.returncode == 0 and "WICK_XNNPACK_THREADS='lots'" in res.stderr, res.stderr
+    # wick-run prints warnings and errors; the per-init debug line only when asked.
+    assert "DEBUG" not in res.stderr, res.stderr
+    debug = subprocess.run([wick_run, str(path), "--backend-lib", _runtime_library()], capture_output=True, text=True,
+                           env={**os.environ, "WICK_LOG_LEVEL": "debug"})
+    assert debug.returncode == 0 and "wick[xnnpack] DEBUG:" in debug.stderr, debug.stderr
 
 
 def test_device_info_names_xnnpack_threads_and_cpu_features():
