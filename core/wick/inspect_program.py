@@ -58,7 +58,7 @@ def describe(buffer: bytes) -> dict[str, Any]:
             elif ins.kindType == InstructionKind.DelegateCall:
                 d = m.delegates[ins.kind.delegateIndex]
                 delegates.append({"backend": d.backend.decode() if isinstance(d.backend, bytes) else d.backend,
-                                  "blob_bytes": prog.segments[d.segment].size,
+                                  "segment": d.segment, "blob_bytes": prog.segments[d.segment].size,
                                   "compile_specs": [s.key.decode() if isinstance(s.key, bytes) else s.key
                                                     for s in d.compileSpecs or []],
                                   "ops": dict(Counter(o.decode() if isinstance(o, bytes) else o
