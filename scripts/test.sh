@@ -25,6 +25,10 @@ for plugin in xnnpack vulkan; do
   fi
 done
 
+# The threading checks again, now that the plugins are installed: 8 threads
+# sharing one xnnpack / vulkan program compare every output.
+WICK_TEST_BACKENDS=xnnpack,vulkan "$PY" -m pytest -p no:cacheprovider tests/test_threading.py
+
 if [ -f plugins/arm_ethos/setup.sh ]; then
   echo "setting up plugins/arm_ethos (its own venv) ..."
   bash plugins/arm_ethos/setup.sh
